@@ -1,0 +1,31 @@
+import { formatDiagnostic, renderJson, renderToml } from "../config/mod.ts";
+import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
+import { err, out } from "./output.ts";
+import { validateCommand } from "./validate.ts";
+
+/** `ironpost config show|validate`. */
+export async function configCommand(sub: string | undefined, values: Values): Promise<number> {
+  if (sub === "validate") return await validateCommand(values);
+  if (sub !== "show") {
+    throw new UsageError(
+      sub
+        ? `unknown config subcommand "${sub}"; expected show or validate`
+        : "config needs a subcommand: show or validate",
+      "config",
+    );
+  }
+  try {
+    const loaded = await loadFor(values);
+    for (const w of loaded.warnings) err(formatDiagnostic(w));
+    out(
+      values.json
+        ? renderJson(loaded.config, loaded.origins)
+        : renderToml(loaded.config, loaded.origins),
+    );
+    return 0;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const d of e.diagnostics) err(formatDiagnostic(d));
+    return 1;
+  }
+}

@@ -1,0 +1,62 @@
+/** Help text for each command; `ironpost <command> --help` prints it. */
+export const HELP: Record<string, string> = {
+  main: `ironpost — Linux host security agent
+
+Usage: ironpost [command] [options]
+
+Commands:
+  run                 run the agent in the foreground (the default command)
+  start               start the agent in the background and wait until it is healthy
+  stop                stop a running agent gracefully
+  status              show a running agent's health, modules and channels
+  config show         print the effective config (credentials redacted)
+  config validate     check a config and exit (same as --validate)
+  permissions         print the Deno permission flags a config needs
+  version             print the version
+
+Options (every command):
+  -c, --config PATH   config file (default /etc/ironpost/ironpost.toml)
+  --log-level LEVEL   trace, debug, info, warn, error (overrides general.log_level)
+  --log-format FMT    json or pretty (overrides general.log_format)
+  --log-file PATH     log to a file instead of stderr
+  --pid-file PATH     PID file (overrides general.pid_file)
+  --validate          check the config and exit 0 (valid) or 1 (invalid)
+  --format FMT        with --validate: human (default) or json
+  -h, --help          help for a command: ironpost <command> --help
+
+Precedence: command line > environment (IRONPOST_<SECTION>_<KEY>) > config file > defaults.`,
+  run:
+    `Usage: ironpost run [--config PATH] [--log-level L] [--log-format F] [--pid-file P] [--validate]
+
+Runs the agent in the foreground until SIGTERM or SIGINT (graceful stop, exit 0).
+SIGHUP re-reads the config and applies what can change live; an invalid config is refused
+and the running one kept. Exit 1 when the config is invalid or a module fails to start.`,
+  start: `Usage: ironpost start [--config PATH] [--timeout SECS]
+
+Starts the agent in the background, waits until its control API reports it healthy
+(default 15 s), then prints its PID and log file. Exit 1 with the reason when it exits or
+does not become healthy in time. Logs go to general.log_file, or <state_dir>/ironpost.log.`,
+  stop: `Usage: ironpost stop [--config PATH] [--timeout SECS]
+
+Asks the running agent to stop gracefully through its control socket and waits until the
+process is gone. Exit 0 when stopped or not running, 1 when it did not stop in time.`,
+  status: `Usage: ironpost status [--config PATH] [--json]
+
+Reads the control API of the agent the config points at and prints its health, modules
+and channels. Exit 0 healthy or degraded, 1 unhealthy, 3 not running.`,
+  config: `Usage: ironpost config show [--json] [--config PATH]
+       ironpost config validate [--format human|json] [--config PATH]
+
+show: the effective config after defaults, file, environment and CLI, credentials in URLs
+redacted, each value marked with where it came from.
+validate: every problem at once as file:line:col: error: key: what; expected what.
+Exit 0 valid (warnings allowed), 1 invalid.`,
+  permissions: `Usage: ironpost permissions [--config PATH] [--exec PATH] [--json]
+
+Prints the Deno permission flags an agent running this config needs (what deno task start,
+ironpost start and the compile task use). --exec names the executable 'ironpost start'
+re-runs (default: this one).`,
+  version: `Usage: ironpost version [--json]
+
+Prints Ironpost's version and the Deno, V8 and TypeScript versions it runs on.`,
+};

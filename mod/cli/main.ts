@@ -1,0 +1,109 @@
+import { errorMessage, IronpostError } from "../core/mod.ts";
+import { VERSION } from "../version.ts";
+import { parse, UsageError } from "./args.ts";
+import { configCommand } from "./config_cmd.ts";
+import { HELP } from "./help.ts";
+import { err, out } from "./output.ts";
+import { permissionsCommand } from "./permissions_cmd.ts";
+import { runCommand } from "./run.ts";
+import { startCommand } from "./start.ts";
+import { statusCommand } from "./status.ts";
+import { stopCommand } from "./stop.ts";
+import { validateCommand } from "./validate.ts";
+
+const COMMANDS = ["run", "start", "stop", "status", "config", "permissions", "version", "help"];
+
+const OPTIONS: Record<
+  string,
+  Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>
+> = {
+  run: { validate: { type: "boolean" }, format: { type: "string" } },
+  start: { timeout: { type: "string" } },
+  stop: { timeout: { type: "string" } },
+  status: { json: { type: "boolean" } },
+  config: { json: { type: "boolean" }, format: { type: "string" } },
+  permissions: { json: { type: "boolean" }, exec: { type: "string" } },
+  version: { json: { type: "boolean" } },
+  help: {},
+};
+
+/**
+ * The `ironpost` command line. Returns the exit code: 0 success, 1 failure, 2 usage error,
+ * 3 (status) not running.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const at = commandIndex(argv);
+  const first = at < 0 ? undefined : argv[at];
+  const command = first ?? "run";
+  const args = at < 0 ? argv : argv.filter((_, i) => i !== at);
+  try {
+    if (first && !COMMANDS.includes(first)) {
+      throw new UsageError(`unknown command "${first}"; expected one of ${COMMANDS.join(", ")}`);
+    }
+    const { values, positionals } = parse(args, OPTIONS[command], command);
+    if (values.help || command === "help") {
+      out(HELP[command === "help" ? positionals[0] ?? "main" : command] ?? HELP.main);
+      return 0;
+    }
+    if (command !== "config" && positionals.length > 0) {
+      throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
+    }
+    switch (command) {
+      case "run":
+        return values.validate ? await validateCommand(values) : await runCommand(values);
+      case "start":
+        return await startCommand(values);
+      case "stop":
+        return await stopCommand(values);
+      case "status":
+        return await statusCommand(values);
+      case "config":
+        return await configCommand(positionals[0], values);
+      case "permissions":
+        return await permissionsCommand(values);
+      case "version":
+        out(
+          values.json
+            ? JSON.stringify({ ironpost: VERSION, ...Deno.version })
+            : `ironpost ${VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8}, typescript ${Deno.version.typescript})`,
+        );
+        return 0;
+    }
+    return 2;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`ironpost: ${e.message}`);
+      err(`Run 'ironpost ${e.context.command ?? ""} --help'.`.replace("  ", " "));
+      return 2;
+    }
+    err(`ironpost: error: ${errorMessage(e)}`);
+    if (!(e instanceof IronpostError) && e instanceof Error && e.stack) err(e.stack);
+    return 1;
+  }
+}
+
+const VALUE_OPTIONS = new Set([
+  "--config",
+  "-c",
+  "--log-level",
+  "--log-format",
+  "--log-file",
+  "--pid-file",
+  "--format",
+  "--timeout",
+  "--exec",
+]);
+
+/** Index of the command word: the first argument that is neither an option nor its value. */
+function commandIndex(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") return -1;
+    if (a.startsWith("-")) {
+      if (VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    return i;
+  }
+  return -1;
+}

@@ -1,0 +1,18 @@
+/**
+ * Loading, validating and describing Ironpost's TOML config.
+ * @module
+ */
+export { ConfigError, type Diagnostic, formatDiagnostic } from "./diagnostics.ts";
+export {
+  addrProblem,
+  type CliOverride,
+  loadConfig,
+  type LoadedConfig,
+  type LoadOptions,
+  type Origin,
+} from "./load.ts";
+export { derivePermissions, type PermissionOptions } from "./permissions.ts";
+export { renderJson, renderToml } from "./render.ts";
+export { allEnvNames, describeType, envName, SCHEMA } from "./schema.ts";
+export { locateKeys } from "./toml_positions.ts";
+export * from "./types.ts";

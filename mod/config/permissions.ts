@@ -1,0 +1,70 @@
+import { dirname } from "node:path";
+import { allEnvNames } from "./schema.ts";
+import type { IronpostConfig } from "./types.ts";
+
+export interface PermissionOptions {
+  /** Absolute path of the config the agent will read. */
+  configPath: string;
+  /**
+   * The executable `ironpost start` re-runs to put the daemon in the background:
+   * `Deno.execPath()` under `deno run`, the installed binary for `deno compile`.
+   */
+  selfExec: string;
+}
+
+/**
+ * The Deno permission flags an agent running this config needs, and nothing more. The
+ * `start` task, `ironpost start`, the compile task and every test that runs the agent use
+ * this one function, so there is one source of truth for what the agent may touch.
+ *
+ * @example
+ * ```ts ignore
+ * import { derivePermissions } from "./permissions.ts";
+ * const flags = derivePermissions(config, { configPath: "/etc/ironpost/ironpost.toml",
+ *   selfExec: "/usr/local/bin/ironpost" });
+ * // ["--no-prompt", "--allow-read=/etc/ironpost/ironpost.toml,/var/lib/ironpost,…", …]
+ * ```
+ */
+export function derivePermissions(config: IronpostConfig, opts: PermissionOptions): string[] {
+  const g = config.general;
+  const s = config.storage;
+  const read = new Set<string>();
+  const write = new Set<string>();
+  const both = (p: string) => {
+    read.add(p);
+    write.add(p);
+  };
+
+  read.add(opts.configPath);
+  both(g.state_dir);
+  // The PID file and socket directories are created at start (mkdir needs write on them).
+  both(dirname(g.pid_file));
+  both(dirname(g.control_socket));
+  if (g.log_file) both(dirname(g.log_file));
+  // SQLite writes -wal and -shm beside the database.
+  both(dirname(s.sqlite_path));
+  both(s.spool_dir);
+  // Validation checks the owner and mode of rule and policy dirs, even before their module runs.
+  for (const dir of [config.log_pipeline.rules_dir, config.container.policy_dir]) read.add(dir);
+  for (const dir of config.log_pipeline.extra_rules_dirs) read.add(dir);
+  // Is the PID in an existing PID file still alive? /proc/<pid> answers without signals.
+  read.add("/proc");
+
+  const flags = ["--no-prompt"];
+  flags.push(`--allow-read=${minimal(read).join(",")}`);
+  flags.push(`--allow-write=${minimal(write).join(",")}`);
+  // The control API binds a staging name, then renames it into place (see control_api.ts).
+  flags.push(`--allow-net=unix:${g.control_socket},unix:${g.control_socket}.new`);
+  flags.push(`--allow-env=${["HOME", "XDG_STATE_HOME", ...allEnvNames()].join(",")}`);
+  flags.push("--allow-sys=hostname,uid,gid");
+  flags.push(`--allow-run=${opts.selfExec}`);
+  return flags;
+}
+
+/** Drop paths already covered by a parent in the set, and sort, so flags stay short and stable. */
+function minimal(paths: Set<string>): string[] {
+  const sorted = [...paths].filter((p) => p !== "").sort();
+  return sorted.filter((p) =>
+    !sorted.some((q) => q !== p && (p.startsWith(q.endsWith("/") ? q : q + "/")))
+  );
+}

@@ -1,0 +1,125 @@
+/** An IP network in the byte form LPM-trie keys and comparisons need. */
+export interface Cidr {
+  family: 4 | 6;
+  /** 4 or 16 bytes, network order, host bits zero. */
+  bytes: Uint8Array;
+  prefix: number;
+}
+
+/** Parse an IPv4 or IPv6 address to its bytes; undefined when it is not one. */
+export function parseIp(text: string): { family: 4 | 6; bytes: Uint8Array } | undefined {
+  if (text.includes(":")) {
+    const bytes = parseIpv6(text);
+    return bytes ? { family: 6, bytes } : undefined;
+  }
+  const bytes = parseIpv4(text);
+  return bytes ? { family: 4, bytes } : undefined;
+}
+
+/**
+ * Parse `addr` or `addr/prefix`. Returns a reason string instead of throwing, so config
+ * validation can collect every problem. Host bits set below the prefix are refused: a
+ * blocklist entry `198.18.0.1/15` is almost always a typo for `198.18.0.0/15`.
+ *
+ * @example
+ * ```ts
+ * import { parseCidr } from "./cidr.ts";
+ * const r = parseCidr("2001:db8::/32");
+ * console.assert(typeof r !== "string" && r.prefix === 32);
+ * ```
+ */
+export function parseCidr(text: string): Cidr | string {
+  const slash = text.indexOf("/");
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const ip = parseIp(addrText);
+  if (!ip) return `"${addrText}" is not an IPv4 or IPv6 address`;
+  const max = ip.family === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p) || Number(p) > max) {
+      return `prefix "/${p}" is out of range for IPv${ip.family} (0 to ${max})`;
+    }
+    prefix = Number(p);
+  }
+  const masked = maskBytes(ip.bytes, prefix);
+  if (!masked.every((b, i) => b === ip.bytes[i])) {
+    return `"${text}" has host bits set below /${prefix}; the network is ${
+      formatIp(masked)
+    }/${prefix}`;
+  }
+  return { family: ip.family, bytes: masked, prefix };
+}
+
+/** Zero the bits after `prefix`. */
+export function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < out.length; i++) {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    out[i] &= keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff;
+  }
+  return out;
+}
+
+/** Text form of 4 or 16 address bytes (IPv6 compressed per RFC 5952). */
+export function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join(".");
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  // Longest run of two or more zero groups becomes "::".
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(":");
+  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+}
+
+function parseIpv4(text: string): Uint8Array | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    // No leading zeros: "010" is octal to some parsers and decimal to others.
+    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i]) || Number(parts[i]) > 255) return undefined;
+    out[i] = Number(parts[i]);
+  }
+  return out;
+}
+
+function parseIpv6(text: string): Uint8Array | undefined {
+  if (text.includes("%")) return undefined; // zones are not routable prefixes
+  let head = text;
+  let tail4: Uint8Array | undefined;
+  const lastColon = text.lastIndexOf(":");
+  if (text.slice(lastColon + 1).includes(".")) {
+    tail4 = parseIpv4(text.slice(lastColon + 1));
+    if (!tail4) return undefined;
+    head = text.slice(0, lastColon + 1) + "0:0";
+  }
+  const halves = head.split("::");
+  if (halves.length > 2) return undefined;
+  const parse = (s: string) => s === "" ? [] : s.split(":");
+  const left = parse(halves[0]);
+  const right = halves.length === 2 ? parse(halves[1]) : [];
+  const total = left.length + right.length;
+  if (halves.length === 1 ? total !== 8 : total > 7) return undefined;
+  const groups = [...left, ...Array(8 - total).fill("0"), ...right];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(groups[i])) return undefined;
+    const v = parseInt(groups[i], 16);
+    out[i * 2] = v >> 8;
+    out[i * 2 + 1] = v & 0xff;
+  }
+  if (tail4) out.set(tail4, 12);
+  return out;
+}

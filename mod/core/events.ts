@@ -1,0 +1,128 @@
+import { monotonicFactory } from "ulid";
+
+/** Severity of an alert, shared by Sigma levels, OSV scores and response policies. */
+export type Severity = "info" | "low" | "medium" | "high" | "critical";
+
+/** Ordered from least to most severe, for `>=` comparisons. */
+export const SEVERITIES: readonly Severity[] = ["info", "low", "medium", "high", "critical"];
+
+/** Fields every event carries. `id` is a ULID, so ids sort by creation time. */
+export interface EventBase {
+  id: string;
+  /** RFC 3339 timestamp in UTC. */
+  ts: string;
+  host: string;
+}
+
+/** What the XDP/TC filter reports: a blocked source, a flood or a scan. */
+export interface PacketEvent extends EventBase {
+  kind: "packet";
+  reason: "blocklist" | "decision" | "syn_flood" | "port_scan";
+  verdict: "drop" | "pass";
+  interface: string;
+  srcIp: string;
+  dstIp?: string;
+  protocol: "tcp" | "udp" | "icmp" | "other";
+  dstPort?: number;
+  /** Packets seen for this source and reason since the last event (kernel-side sampling). */
+  count: number;
+  /** Distinct destination ports, for port scans. */
+  ports?: number;
+}
+
+/** Container attribution shared by host events, alerts and actions. */
+export interface ContainerRef {
+  id: string;
+  name: string;
+  image: string;
+  labels?: Record<string, string>;
+}
+
+/** What the kernel sensors report about a process, file or connection. */
+export interface HostEvent extends EventBase {
+  kind: "host";
+  sensor: "process" | "file" | "network";
+  pid: number;
+  ppid?: number;
+  uid?: number;
+  image: string;
+  commandLine?: string;
+  container?: ContainerRef;
+  /** Sigma field names (`TargetFilename`, `DestinationIp`, …) to their values. */
+  fields: Record<string, string | number | boolean>;
+}
+
+/** A rule (Sigma, correlation or vulnerability) fired. */
+export interface AlertEvent extends EventBase {
+  kind: "alert";
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  /** Producer that raised it: `log_pipeline`, `sbom`, … */
+  source: string;
+  tags: string[];
+  description?: string;
+  srcIp?: string;
+  user?: string;
+  container?: ContainerRef;
+  /** The event(s) that matched, kept for the audit trail. */
+  evidence: unknown[];
+}
+
+/** What the response side did, or would have done in dry run. */
+export interface ActionEvent extends EventBase {
+  kind: "action";
+  action: "block_ip" | "unblock_ip" | "pause" | "unpause" | "stop" | "kill" | "disconnect";
+  target: string;
+  outcome: "done" | "dry_run" | "failed" | "skipped";
+  alertId?: string;
+  reason: string;
+  error?: string;
+}
+
+/** The closed union every channel carries a member of. */
+export type IronpostEvent = PacketEvent | HostEvent | AlertEvent | ActionEvent;
+
+const nextUlid = monotonicFactory();
+let hostName: string | undefined;
+
+/** This machine's host name, read once (needs `--allow-sys=hostname`). */
+export function localHost(): string {
+  if (hostName === undefined) {
+    try {
+      hostName = Deno.hostname();
+    } catch {
+      hostName = "unknown";
+    }
+  }
+  return hostName;
+}
+
+/**
+ * Fill in `id`, `ts` and `host` for a new event.
+ *
+ * @example
+ * ```ts
+ * import { newEvent } from "./events.ts";
+ * const alert = newEvent({
+ *   kind: "alert", ruleId: "r1", title: "t", severity: "high",
+ *   source: "test", tags: [], evidence: [],
+ * });
+ * console.assert(alert.id.length === 26);
+ * ```
+ */
+export function newEvent<E extends IronpostEvent>(
+  fields: Omit<E, "id" | "ts" | "host"> & Partial<EventBase>,
+): E {
+  return {
+    id: fields.id ?? nextUlid(),
+    ts: fields.ts ?? new Date().toISOString(),
+    host: fields.host ?? localHost(),
+    ...fields,
+  } as E;
+}
+
+/** True when `a` is at least as severe as `b`. */
+export function severityAtLeast(a: Severity, b: Severity): boolean {
+  return SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b);
+}

@@ -1,0 +1,31 @@
+/**
+ * What modules share: event types, the channel between them, the module contract and
+ * errors. Modules import only this, never each other.
+ * @module
+ */
+export { Channel, ChannelClosedError, type ChannelStats } from "./channel.ts";
+export { AggregateStopError, errorMessage, IronpostError } from "./errors.ts";
+export {
+  type ActionEvent,
+  type AlertEvent,
+  type ContainerRef,
+  type EventBase,
+  type HostEvent,
+  type IronpostEvent,
+  localHost,
+  newEvent,
+  type PacketEvent,
+  SEVERITIES,
+  type Severity,
+  severityAtLeast,
+} from "./events.ts";
+export {
+  type Health,
+  healthRank,
+  type HealthState,
+  type MetricSample,
+  type Module,
+  worstHealth,
+} from "./module.ts";
+export { redact, redactText } from "./redact.ts";
+export { type Cidr, formatIp, maskBytes, parseCidr, parseIp } from "./cidr.ts";

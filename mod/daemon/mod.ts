@@ -1,0 +1,20 @@
+/**
+ * The orchestrator, its control API and the daemon lifecycle.
+ * @module
+ */
+export { controlRequest, type ControlResponse } from "./control_client.ts";
+export { ControlApi, stagingPath } from "./control_api.ts";
+export { type DaemonOptions, runDaemon } from "./daemon.ts";
+export { log, setupLogging } from "./logging.ts";
+export { renderPrometheus } from "./metrics.ts";
+export {
+  type ChannelMap,
+  type ChannelName,
+  type ModuleChannels,
+  type ModuleContext,
+  type ModuleSpec,
+  Orchestrator,
+  orderProducersFirst,
+} from "./orchestrator.ts";
+export { PidFile, processAlive, readPid } from "./pidfile.ts";
+export { BUILT_MODULES, builtSections } from "./registry.ts";
