@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { controlRequest, processAlive, readPid } from "../daemon/mod.ts";
+import { controlRequest, runningAgentPid } from "../daemon/mod.ts";
 import { errorMessage, IronpostError } from "../core/mod.ts";
 import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
 import { out } from "./output.ts";
@@ -24,8 +24,8 @@ export async function startCommand(values: Values): Promise<number> {
     );
   }
   const g = loaded.config.general;
-  const existing = await readPid(g.pid_file);
-  if (existing !== undefined && await processAlive(existing)) {
+  const existing = await runningAgentPid(g.pid_file);
+  if (existing !== undefined) {
     throw new IronpostError(
       "E_ALREADY_RUNNING",
       `Ironpost is already running with PID ${existing} (PID file ${g.pid_file})`,

@@ -1,4 +1,4 @@
-import { controlRequest, processAlive, readPid } from "../daemon/mod.ts";
+import { controlRequest, runningAgentPid } from "../daemon/mod.ts";
 import { IronpostError } from "../core/mod.ts";
 import { ConfigError, loadFor, type Values } from "./args.ts";
 import { out } from "./output.ts";
@@ -18,8 +18,8 @@ export async function stopCommand(values: Values): Promise<number> {
     );
   }
   const g = loaded.config.general;
-  const pid = await readPid(g.pid_file);
-  if (pid === undefined || !(await processAlive(pid))) {
+  const pid = await runningAgentPid(g.pid_file);
+  if (pid === undefined) {
     out("ironpost is not running");
     return 0;
   }
@@ -36,7 +36,7 @@ export async function stopCommand(values: Values): Promise<number> {
   const timeoutSecs = Number(values.timeout ?? g.shutdown_timeout_secs + 5);
   const deadline = Date.now() + timeoutSecs * 1000;
   while (Date.now() < deadline) {
-    if (!(await processAlive(pid))) {
+    if (await runningAgentPid(g.pid_file) === undefined) {
       out(`ironpost stopped (PID ${pid})`);
       return 0;
     }

@@ -68,7 +68,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const text = new TextDecoder().decode(bytes);
   let doc: Record<string, unknown>;
   try {
-    doc = parse(text) as Record<string, unknown>;
+    // Integers as bigint, so `10.0` (a float) is told apart from `10` for integer keys.
+    doc = parse(text, { integersAsBigInt: true }) as Record<string, unknown>;
   } catch (err) {
     if (!(err instanceof TomlError)) throw err;
     throw new ConfigError([{
@@ -85,7 +86,13 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const positions = locateKeys(text);
   const values = new Map<string, { value: unknown; origin: Origin }>();
   const at = (key: string, useValue: boolean) => {
-    const p = positions.get(key);
+    let k = key;
+    let p = positions.get(k);
+    // Keys set through inline tables have no line of their own: point at the nearest parent.
+    while (!p && k.includes(".")) {
+      k = k.slice(0, k.lastIndexOf("."));
+      p = positions.get(k);
+    }
     if (!p) return { file: path };
     return useValue
       ? { file: path, line: p.valueLine, col: p.valueCol }
@@ -97,13 +104,16 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     const spec = SCHEMA[section];
     if (!spec) {
       const guess = closest(section, Object.keys(SCHEMA));
+      const home = isTable(body)
+        ? undefined
+        : Object.entries(SCHEMA).find(([, spec]) => section in spec.keys)?.[0];
       diags.push({
         severity: "error",
         code: isTable(body) ? "E_UNKNOWN_SECTION" : "E_UNKNOWN_KEY",
         ...at(section, false),
         key: section,
         message: `unknown ${isTable(body) ? "section" : "top-level key"} "${section}"` +
-          (guess ? ` (did you mean [${guess}]?)` : ""),
+          (guess ? ` (did you mean [${guess}]?)` : home ? ` (it belongs in [${home}])` : ""),
         expected: `one of the sections ${Object.keys(SCHEMA).map((s) => `[${s}]`).join(", ")}`,
       });
       continue;
@@ -267,6 +277,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     }
   }
 
+  // File order first (line, col), then env and CLI problems in the order found.
+  diags.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.col ?? 0) - (b.col ?? 0));
   if (diags.some((d) => d.severity === "error")) throw new ConfigError(diags);
   return {
     config: config as unknown as IronpostConfig,
@@ -362,7 +374,7 @@ function parseText(type: FieldType, raw: string): unknown {
       if (/^(false|0|no|off)$/i.test(text)) return false;
       return raw;
     case "int":
-      return /^[+-]?\d+$/.test(text) ? Number(text) : raw;
+      return /^[+-]?\d+$/.test(text) ? BigInt(text) : raw;
     case "list":
       return text === "" ? [] : text.split(",").map((s) => s.trim()).filter((s) => s !== "");
     default:
@@ -381,9 +393,11 @@ function checkValue(type: FieldType, v: unknown, resolvePathFn: (p: string) => s
     case "bool":
       return typeof v === "boolean" ? { value: v } : wrong();
     case "int": {
-      if (typeof v !== "number" && typeof v !== "bigint") return wrong();
+      if (typeof v !== "bigint") return wrong();
+      if (v < BigInt(type.min) || v > BigInt(type.max)) {
+        return { error: `${v} is out of range`, code: "E_RANGE" };
+      }
       const n = Number(v);
-      if (!Number.isInteger(n)) return wrong();
       if (n < type.min || n > type.max) {
         return { error: `${n} is out of range`, code: "E_RANGE" };
       }
@@ -415,17 +429,23 @@ function checkValue(type: FieldType, v: unknown, resolvePathFn: (p: string) => s
     case "url": {
       if (typeof v !== "string") return wrong();
       if (v === "") return { value: "" };
+      // Whatever precedes the last "@" may be a password, URL-shaped or not: never echo it.
+      const shown = v.includes("://")
+        ? redactText(v)
+        : v.includes("@")
+        ? v.replace(/^([a-z][a-z0-9+.-]*:)?.*@/i, "$1***@")
+        : v;
       let url: URL;
       try {
         url = new URL(v);
       } catch {
-        return { error: `"${redactText(v)}" is not a URL`, code: "E_URL" };
+        return { error: `"${shown}" is not a URL`, code: "E_URL" };
       }
       const scheme = url.protocol.slice(0, -1);
       if (!type.schemes.includes(scheme)) {
         return { error: `scheme "${scheme}" is not supported`, code: "E_URL" };
       }
-      if (!url.hostname) return { error: `"${redactText(v)}" has no host`, code: "E_URL" };
+      if (!url.hostname) return { error: `"${shown}" has no host`, code: "E_URL" };
       return { value: v };
     }
     case "list": {
@@ -459,7 +479,7 @@ export function addrProblem(v: string): string | undefined {
   const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d+)$/.exec(v);
   if (!m) return 'is not of the form "host:port" (IPv6 in brackets: "[::]:514")';
   const port = Number(m[3]);
-  if (port > 65535) return `has port ${port}, out of range 0-65535`;
+  if (port < 1 || port > 65535) return `has port ${port}, out of range 1-65535`;
   const host = m[1] ?? m[2];
   if (m[1] !== undefined) {
     return parseIp(host)?.family === 6 ? undefined : `has "${host}", which is not an IPv6 address`;
@@ -491,7 +511,8 @@ function isTable(v: unknown): v is Record<string, unknown> {
 
 function describeValue(v: unknown): string {
   if (typeof v === "string") return `string "${redactText(v)}"`;
-  if (typeof v === "number") return Number.isInteger(v) ? `integer ${v}` : `float ${v}`;
+  // Integers arrive as bigint, so every number is a float.
+  if (typeof v === "number") return `float ${Number.isInteger(v) ? v.toFixed(1) : v}`;
   if (typeof v === "bigint") return `integer ${v}`;
   if (typeof v === "boolean") return `boolean ${v}`;
   if (Array.isArray(v)) return "an array";

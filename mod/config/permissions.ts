@@ -47,8 +47,6 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   // Validation checks the owner and mode of rule and policy dirs, even before their module runs.
   for (const dir of [config.log_pipeline.rules_dir, config.container.policy_dir]) read.add(dir);
   for (const dir of config.log_pipeline.extra_rules_dirs) read.add(dir);
-  // Is the PID in an existing PID file still alive? /proc/<pid> answers without signals.
-  read.add("/proc");
 
   const flags = ["--no-prompt"];
   flags.push(`--allow-read=${minimal(read).join(",")}`);

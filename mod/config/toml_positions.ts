@@ -69,9 +69,12 @@ export function locateKeys(text: string): Map<string, KeyPosition> {
     const { parts, end } = readKeyPath(line, pos, "=");
     let v = end + 1;
     while (v < line.length && (line[v] === " " || line[v] === "\t")) v++;
-    const full = [...table, ...parts].join(".");
-    if (!out.has(full)) {
-      out.set(full, { line: lineNo, col: pos + 1, valueLine: lineNo, valueCol: v + 1 });
+    // Every prefix of a dotted key (`a.b.c = 1` defines table `a.b`) gets this position.
+    for (let k = 1; k <= parts.length; k++) {
+      const name = [...table, ...parts.slice(0, k)].join(".");
+      if (!out.has(name)) {
+        out.set(name, { line: lineNo, col: pos + 1, valueLine: lineNo, valueCol: v + 1 });
+      }
     }
     const scan = scanValue(line, v, 0);
     depth = scan.depth;

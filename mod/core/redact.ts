@@ -1,6 +1,6 @@
 const MASK = "***";
 // scheme://user:password@host — the password part, and a lone token before @ in URLs.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+)(?::([^\s/@]*))?@/gi;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*)(?::([^\s/@]*))?@/gi;
 const SECRET_KEY = /(pass(word)?|secret|token|api_?key|credential)/i;
 
 /**

@@ -16,5 +16,5 @@ export {
   Orchestrator,
   orderProducersFirst,
 } from "./orchestrator.ts";
-export { PidFile, processAlive, readPid } from "./pidfile.ts";
+export { PidFile, readPid, runningAgentPid } from "./pidfile.ts";
 export { BUILT_MODULES, builtSections } from "./registry.ts";
