@@ -42,7 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { values, positionals } = parse(args, OPTIONS[command], command);
     if (values.help || command === "help") {
-      out(HELP[command === "help" ? positionals[0] ?? "main" : command] ?? HELP.main);
+      const topic = command === "help" ? positionals[0] ?? "main" : first ? command : "main";
+      out(HELP[topic] ?? HELP.main);
       return 0;
     }
     if (command !== "config" && positionals.length > 0) {

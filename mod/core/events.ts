@@ -103,8 +103,8 @@ export function localHost(): string {
  *
  * @example
  * ```ts
- * import { newEvent } from "./events.ts";
- * const alert = newEvent({
+ * import { type AlertEvent, newEvent } from "./events.ts";
+ * const alert = newEvent<AlertEvent>({
  *   kind: "alert", ruleId: "r1", title: "t", severity: "high",
  *   source: "test", tags: [], evidence: [],
  * });
