@@ -9,8 +9,8 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { controlRequest } from "../mod/daemon/mod.ts";
-import { derivePermissions, loadConfig } from "../mod/config/mod.ts";
+import { agentPermissions, controlRequest } from "../mod/daemon/mod.ts";
+import { loadConfig } from "../mod/config/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,10 +26,7 @@ await Deno.writeTextFile(
     `control_socket = "${dir}/run/ironpost.sock"\n`,
 );
 const loaded = await loadConfig({ path: config });
-const flags = derivePermissions(loaded.config, {
-  configPath: loaded.path,
-  selfExec: Deno.execPath(),
-});
+const flags = agentPermissions(loaded, Deno.execPath());
 const socket = loaded.config.general.control_socket;
 
 // The floor: a Deno program that serves HTTP on a unix socket and does nothing else.

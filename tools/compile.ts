@@ -1,6 +1,6 @@
 /**
  * `deno task compile`: build the one `ironpost` executable with the permission flags the
- * deployment's config needs (the same `derivePermissions` the agent and tests use).
+ * deployment's config needs (the same `agentPermissions` the agent and tests use).
  *
  * Usage: deno task compile [--config config/ironpost.toml] [--output dist/ironpost]
  *          [--installed-config /etc/ironpost/ironpost.toml] [--exec /usr/local/bin/ironpost]
@@ -15,8 +15,8 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { ConfigError, derivePermissions, formatDiagnostic, loadConfig } from "../mod/config/mod.ts";
-import { builtSections } from "../mod/daemon/mod.ts";
+import { ConfigError, formatDiagnostic, loadConfig } from "../mod/config/mod.ts";
+import { agentPermissions, builtSections } from "../mod/daemon/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -33,10 +33,7 @@ const { values } = parseArgs({
 let flags: string[];
 try {
   const loaded = await loadConfig({ path: values.config!, builtModules: builtSections() });
-  flags = derivePermissions(loaded.config, {
-    configPath: values["installed-config"]!,
-    selfExec: values.exec!,
-  });
+  flags = agentPermissions(loaded, values.exec!, values["installed-config"]!);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   for (const d of err.diagnostics) console.error(formatDiagnostic(d));
@@ -47,6 +44,9 @@ const main = fileURLToPath(new URL("../main.ts", import.meta.url));
 const args = [
   "compile",
   ...flags,
+  // The BPF objects are read at run time; embed them in the executable.
+  "--include",
+  "bpf/",
   ...(values.target ? ["--target", values.target] : []),
   "--output",
   values.output!,

@@ -6,8 +6,8 @@
  * Usage: deno task start [ironpost arguments…]   (default: run --config config/ironpost.toml)
  */
 import { fileURLToPath } from "node:url";
-import { ConfigError, derivePermissions, formatDiagnostic, loadConfig } from "../mod/config/mod.ts";
-import { builtSections } from "../mod/daemon/mod.ts";
+import { ConfigError, formatDiagnostic, loadConfig } from "../mod/config/mod.ts";
+import { agentPermissions, builtSections } from "../mod/daemon/mod.ts";
 
 const args = Deno.args.length > 0 ? Deno.args : ["run", "--config", "config/ironpost.toml"];
 const ci = args.findIndex((a) => a === "--config" || a === "-c");
@@ -17,7 +17,7 @@ let flags: string[];
 try {
   const loaded = await loadConfig({ path: configPath, builtModules: builtSections() });
   // The agent is spawned by name, so the permission names the same `deno` on PATH.
-  flags = derivePermissions(loaded.config, { configPath: loaded.path, selfExec: Deno.execPath() });
+  flags = agentPermissions(loaded, Deno.execPath());
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   for (const d of err.diagnostics) console.error(formatDiagnostic(d));

@@ -12,6 +12,9 @@ Commands:
   config show         print the effective config (credentials redacted)
   config validate     check a config and exit (same as --validate)
   permissions         print the Deno permission flags a config needs
+  block CIDR          drop a source in the packet filter (--ttl 1h, --reason TEXT)
+  unblock CIDR        remove a block decision
+  decisions           list live block decisions
   version             print the version
 
 Options (every command):
@@ -56,6 +59,17 @@ Exit 0 valid (warnings allowed), 1 invalid.`,
 Prints the Deno permission flags an agent running this config needs (what deno task start,
 ironpost start and the compile task use). --exec names the executable 'ironpost start'
 re-runs (default: this one).`,
+  block: `Usage: ironpost block <address|CIDR> [--ttl DURATION] [--reason TEXT] [--config PATH]
+
+Asks the running agent's packet filter to drop a source (v4 or v6, address or CIDR) until
+the TTL passes (90, 30s, 10m, 1h, 7d; default: until unblocked). Takes effect in the kernel
+before the command returns and survives an agent restart with the time it has left.`,
+  unblock: `Usage: ironpost unblock <address|CIDR> [--config PATH]
+
+Removes the block decision for exactly that address or CIDR. Exit 1 when there is none.`,
+  decisions: `Usage: ironpost decisions [--json] [--config PATH]
+
+Lists the live block decisions: network, time left, reason.`,
   version: `Usage: ironpost version [--json]
 
 Prints Ironpost's version and the Deno, V8 and TypeScript versions it runs on.`,

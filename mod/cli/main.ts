@@ -2,6 +2,7 @@ import { errorMessage, IronpostError } from "../core/mod.ts";
 import { VERSION } from "../version.ts";
 import { parse, UsageError } from "./args.ts";
 import { configCommand } from "./config_cmd.ts";
+import { blockCommand, decisionsCommand, unblockCommand } from "./decisions_cmd.ts";
 import { HELP } from "./help.ts";
 import { err, out } from "./output.ts";
 import { permissionsCommand } from "./permissions_cmd.ts";
@@ -11,7 +12,21 @@ import { statusCommand } from "./status.ts";
 import { stopCommand } from "./stop.ts";
 import { validateCommand } from "./validate.ts";
 
-const COMMANDS = ["run", "start", "stop", "status", "config", "permissions", "version", "help"];
+const COMMANDS = [
+  "run",
+  "start",
+  "stop",
+  "status",
+  "config",
+  "permissions",
+  "block",
+  "unblock",
+  "decisions",
+  "version",
+  "help",
+];
+/** Commands that take positional arguments. */
+const WITH_POSITIONALS = new Set(["config", "block", "unblock", "help"]);
 
 const OPTIONS: Record<
   string,
@@ -23,6 +38,9 @@ const OPTIONS: Record<
   status: { json: { type: "boolean" } },
   config: { json: { type: "boolean" }, format: { type: "string" } },
   permissions: { json: { type: "boolean" }, exec: { type: "string" } },
+  block: { ttl: { type: "string" }, reason: { type: "string" } },
+  unblock: {},
+  decisions: { json: { type: "boolean" } },
   version: { json: { type: "boolean" } },
   help: {},
 };
@@ -46,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       out(HELP[topic] ?? HELP.main);
       return 0;
     }
-    if (command !== "config" && positionals.length > 0) {
+    if (!WITH_POSITIONALS.has(command) && positionals.length > 0) {
       throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
     }
     switch (command) {
@@ -62,6 +80,12 @@ export async function main(argv: string[]): Promise<number> {
         return await configCommand(positionals[0], values);
       case "permissions":
         return await permissionsCommand(values);
+      case "block":
+        return await blockCommand(positionals, values);
+      case "unblock":
+        return await unblockCommand(positionals, values);
+      case "decisions":
+        return await decisionsCommand(values);
       case "version":
         out(
           values.json
@@ -93,6 +117,8 @@ const VALUE_OPTIONS = new Set([
   "--format",
   "--timeout",
   "--exec",
+  "--ttl",
+  "--reason",
 ]);
 
 /** Index of the command word: the first argument that is neither an option nor its value. */

@@ -1,4 +1,5 @@
-import { derivePermissions, formatDiagnostic } from "../config/mod.ts";
+import { formatDiagnostic } from "../config/mod.ts";
+import { agentPermissions } from "../daemon/mod.ts";
 import { ConfigError, loadFor, type Values } from "./args.ts";
 import { err, out } from "./output.ts";
 
@@ -6,10 +7,10 @@ import { err, out } from "./output.ts";
 export async function permissionsCommand(values: Values): Promise<number> {
   try {
     const loaded = await loadFor(values);
-    const flags = derivePermissions(loaded.config, {
-      configPath: loaded.path,
-      selfExec: typeof values.exec === "string" ? values.exec : Deno.execPath(),
-    });
+    const flags = agentPermissions(
+      loaded,
+      typeof values.exec === "string" ? values.exec : Deno.execPath(),
+    );
     out(values.json ? JSON.stringify(flags) : flags.join(" "));
     return 0;
   } catch (e) {

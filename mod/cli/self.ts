@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { derivePermissions, type LoadedConfig } from "../config/mod.ts";
+import type { LoadedConfig } from "../config/mod.ts";
+import { agentPermissions } from "../daemon/mod.ts";
 
 /** True when running as a `deno compile`d binary rather than under `deno run`. */
 export function isCompiled(): boolean {
@@ -14,9 +15,6 @@ export function isCompiled(): boolean {
  */
 export function selfArgv(loaded: LoadedConfig, args: string[]): string[] {
   if (isCompiled()) return [Deno.execPath(), ...args];
-  const flags = derivePermissions(loaded.config, {
-    configPath: loaded.path,
-    selfExec: Deno.execPath(),
-  });
+  const flags = agentPermissions(loaded, Deno.execPath());
   return [Deno.execPath(), "run", ...flags, fileURLToPath(Deno.mainModule), ...args];
 }

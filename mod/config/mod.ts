@@ -11,7 +11,7 @@ export {
   type LoadOptions,
   type Origin,
 } from "./load.ts";
-export { derivePermissions, type PermissionOptions } from "./permissions.ts";
+export { derivePermissions, type Grants, type PermissionOptions } from "./permissions.ts";
 export { renderJson, renderToml } from "./render.ts";
 export { allEnvNames, describeType, envName, SCHEMA } from "./schema.ts";
 export { locateKeys } from "./toml_positions.ts";

@@ -2,6 +2,16 @@ import { dirname } from "node:path";
 import { allEnvNames } from "./schema.ts";
 import type { IronpostConfig } from "./types.ts";
 
+/** What one module needs beyond the core, added to the flags when it is enabled. */
+export interface Grants {
+  read?: string[];
+  write?: string[];
+  ffi?: string[];
+  net?: string[];
+  run?: string[];
+  sys?: string[];
+}
+
 export interface PermissionOptions {
   /** Absolute path of the config the agent will read. */
   configPath: string;
@@ -10,6 +20,8 @@ export interface PermissionOptions {
    * `Deno.execPath()` under `deno run`, the installed binary for `deno compile`.
    */
   selfExec: string;
+  /** Grants of the enabled modules (see the module registry). */
+  grants?: Grants[];
 }
 
 /**
@@ -48,14 +60,28 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   for (const dir of [config.log_pipeline.rules_dir, config.container.policy_dir]) read.add(dir);
   for (const dir of config.log_pipeline.extra_rules_dirs) read.add(dir);
 
+  // The control API binds a staging name, then renames it into place (see control_api.ts).
+  const net = new Set([`unix:${g.control_socket}`, `unix:${g.control_socket}.new`]);
+  const sys = new Set(["hostname", "uid", "gid"]);
+  const run = new Set([opts.selfExec]);
+  const ffi = new Set<string>();
+  for (const gr of opts.grants ?? []) {
+    for (const p of gr.read ?? []) read.add(p);
+    for (const p of gr.write ?? []) write.add(p);
+    for (const p of gr.ffi ?? []) ffi.add(p);
+    for (const a of gr.net ?? []) net.add(a);
+    for (const c of gr.run ?? []) run.add(c);
+    for (const s of gr.sys ?? []) sys.add(s);
+  }
+
   const flags = ["--no-prompt"];
   flags.push(`--allow-read=${minimal(read).join(",")}`);
   flags.push(`--allow-write=${minimal(write).join(",")}`);
-  // The control API binds a staging name, then renames it into place (see control_api.ts).
-  flags.push(`--allow-net=unix:${g.control_socket},unix:${g.control_socket}.new`);
+  flags.push(`--allow-net=${[...net].join(",")}`);
   flags.push(`--allow-env=${["HOME", "XDG_STATE_HOME", ...allEnvNames()].join(",")}`);
-  flags.push("--allow-sys=hostname,uid,gid");
-  flags.push(`--allow-run=${opts.selfExec}`);
+  flags.push(`--allow-sys=${[...sys].join(",")}`);
+  flags.push(`--allow-run=${[...run].join(",")}`);
+  if (ffi.size > 0) flags.push(`--allow-ffi=${[...ffi].sort().join(",")}`);
   return flags;
 }
 

@@ -80,8 +80,23 @@ export interface ActionEvent extends EventBase {
   error?: string;
 }
 
+/**
+ * A request to block or unblock a source in the packet filter, from the response side
+ * (guard policies) or the operator (`ironpost block`).
+ */
+export interface DecisionEvent extends EventBase {
+  kind: "decision";
+  op: "block" | "unblock";
+  /** An address or CIDR, v4 or v6. */
+  cidr: string;
+  /** Seconds until the block expires; 0 or absent: until unblocked. */
+  ttlSecs?: number;
+  reason: string;
+  alertId?: string;
+}
+
 /** The closed union every channel carries a member of. */
-export type IronpostEvent = PacketEvent | HostEvent | AlertEvent | ActionEvent;
+export type IronpostEvent = PacketEvent | HostEvent | AlertEvent | ActionEvent | DecisionEvent;
 
 const nextUlid = monotonicFactory();
 let hostName: string | undefined;

@@ -9,6 +9,7 @@ export {
   type ActionEvent,
   type AlertEvent,
   type ContainerRef,
+  type DecisionEvent,
   type EventBase,
   type HostEvent,
   type IronpostEvent,
@@ -20,6 +21,7 @@ export {
   severityAtLeast,
 } from "./events.ts";
 export {
+  type ControlRoute,
   type Health,
   healthRank,
   type HealthState,

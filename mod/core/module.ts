@@ -17,6 +17,13 @@ export interface MetricSample {
   value: number;
 }
 
+/** An endpoint a module adds to the control API (e.g. the packet filter's `/decisions`). */
+export interface ControlRoute {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  handle(req: Request): Response | Promise<Response>;
+}
+
 /**
  * The contract every capability implements. A module is constructed from its own config
  * section and the channels the orchestrator hands it; it never imports another module.
@@ -31,6 +38,8 @@ export interface Module {
   /** Apply what can change live after SIGHUP (rules, policies, lists). */
   reload?(section: unknown): Promise<void>;
   metrics?(): MetricSample[];
+  /** Control API endpoints this module serves while it runs. */
+  routes?(): ControlRoute[];
 }
 
 const RANK: Record<HealthState, number> = { healthy: 0, degraded: 1, unhealthy: 2 };

@@ -56,9 +56,18 @@ export class ControlApi {
     await Deno.remove(this.socket).catch(() => {});
   }
 
-  #handle(req: Request): Response {
+  async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const route = `${req.method} ${url.pathname}`;
+    const moduleRoutes = this.#deps.orchestrator().routes();
+    const own = moduleRoutes.find((r) => r.method === req.method && r.path === url.pathname);
+    if (own) {
+      try {
+        return await own.handle(req);
+      } catch (err) {
+        return json(500, { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
     switch (route) {
       case "GET /health":
         return this.#health();
@@ -72,7 +81,13 @@ export class ControlApi {
         queueMicrotask(() => this.#deps.requestShutdown());
         return json(202, { status: "stopping" });
     }
-    const known = ["/health", "/status", "/metrics", "/shutdown"];
+    const known = [
+      "/health",
+      "/status",
+      "/metrics",
+      "/shutdown",
+      ...moduleRoutes.map((r) => r.path),
+    ];
     if (known.includes(url.pathname)) {
       return json(405, { error: `method ${req.method} not allowed on ${url.pathname}` });
     }
@@ -130,7 +145,8 @@ export class ControlApi {
   }
 }
 
-function json(status: number, body: unknown): Response {
+/** A JSON response, as the control API and module routes answer. */
+export function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body, null, 2) + "\n", {
     status,
     headers: { "content-type": "application/json" },

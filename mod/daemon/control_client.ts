@@ -21,7 +21,7 @@ export interface ControlResponse {
  */
 export async function controlRequest(
   socket: string,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   path: string,
   timeoutMs = 5000,
 ): Promise<ControlResponse> {

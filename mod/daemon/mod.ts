@@ -3,7 +3,7 @@
  * @module
  */
 export { controlRequest, type ControlResponse } from "./control_client.ts";
-export { ControlApi, stagingPath } from "./control_api.ts";
+export { ControlApi, json, stagingPath } from "./control_api.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
 export { log, setupLogging } from "./logging.ts";
 export { renderPrometheus } from "./metrics.ts";
@@ -17,4 +17,4 @@ export {
   orderProducersFirst,
 } from "./orchestrator.ts";
 export { PidFile, readPid, runningAgentPid } from "./pidfile.ts";
-export { BUILT_MODULES, builtSections } from "./registry.ts";
+export { agentPermissions, BUILT_MODULES, builtSections } from "./registry.ts";

@@ -4,6 +4,8 @@ import {
   type AlertEvent,
   Channel,
   type ChannelStats,
+  type ControlRoute,
+  type DecisionEvent,
   errorMessage,
   type Health,
   type HostEvent,
@@ -13,7 +15,7 @@ import {
   type PacketEvent,
   worstHealth,
 } from "../core/mod.ts";
-import type { IronpostConfig } from "../config/mod.ts";
+import type { Grants, IronpostConfig } from "../config/mod.ts";
 import type { Store } from "../store/mod.ts";
 import { log } from "./logging.ts";
 
@@ -23,9 +25,10 @@ export interface ChannelMap {
   host: HostEvent;
   alerts: AlertEvent;
   actions: ActionEvent;
+  decisions: DecisionEvent;
 }
 export type ChannelName = keyof ChannelMap;
-const CHANNEL_NAMES: readonly ChannelName[] = ["packets", "host", "alerts", "actions"];
+const CHANNEL_NAMES: readonly ChannelName[] = ["packets", "host", "alerts", "actions", "decisions"];
 
 /** A module's channels: what it writes to and what it reads from. */
 export interface ModuleChannels {
@@ -52,6 +55,8 @@ export interface ModuleSpec {
   produces: readonly ChannelName[];
   consumes: readonly ChannelName[];
   build(ctx: ModuleContext): Module;
+  /** Deno permissions the module needs beyond the core's, derived from the config. */
+  grants?(config: IronpostConfig): Grants;
 }
 
 interface Running {
@@ -88,6 +93,7 @@ export class Orchestrator {
       host: new Channel<HostEvent>("host", c.host_capacity),
       alerts: new Channel<AlertEvent>("alerts", c.alert_capacity),
       actions: new Channel<ActionEvent>("actions", c.action_capacity),
+      decisions: new Channel<DecisionEvent>("decisions", c.action_capacity),
     };
     this.#specs = orderProducersFirst(
       specs.filter((s) => !s.section || (config[s.section] as { enabled?: boolean }).enabled),
@@ -192,6 +198,11 @@ export class Orchestrator {
       ? { state: "degraded", reason: `${this.#tapErrors} audit write(s) failed` }
       : { state: "healthy" };
     return { state: worstHealth(Object.values(modules).map((h) => h.state)), modules };
+  }
+
+  /** Control API endpoints of the running modules. */
+  routes(): ControlRoute[] {
+    return this.#running.flatMap(({ module }) => module.routes?.() ?? []);
   }
 
   channelStats(): ChannelStats[] {

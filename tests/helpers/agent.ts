@@ -4,8 +4,8 @@
  * use), never `-A`.
  */
 import { fileURLToPath } from "node:url";
-import { derivePermissions, loadConfig } from "../../mod/config/mod.ts";
-import { builtSections } from "../../mod/daemon/mod.ts";
+import { loadConfig } from "../../mod/config/mod.ts";
+import { agentPermissions, builtSections } from "../../mod/daemon/mod.ts";
 
 export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -18,7 +18,7 @@ export async function agentFlags(configPath: string, env: Record<string, string>
     env: (n) => env[n],
     builtModules: builtSections(),
   });
-  return derivePermissions(loaded.config, { configPath: loaded.path, selfExec: Deno.execPath() });
+  return agentPermissions(loaded, Deno.execPath());
 }
 
 export interface RunResult {

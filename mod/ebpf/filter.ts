@@ -1,0 +1,276 @@
+/**
+ * One loaded and attached copy of bpf/xdp_filter.bpf.o on one interface, and the map
+ * operations the module needs. Policy (what goes in the lists, when decisions expire)
+ * stays in module.ts.
+ */
+import * as bpf from "../../ffi/libbpf.ts";
+import { BpfError } from "../../ffi/errno.ts";
+import { closeFd, ifNameToIndex } from "../../ffi/libc.ts";
+import type { Cidr } from "../core/mod.ts";
+import { cidrKey } from "./lists.ts";
+import {
+  COUNTER_SLOTS,
+  decodeEvent,
+  encodeConfig,
+  encodeDecision,
+  encodeLpmKey,
+  REASONS,
+  SIZE,
+  sumCounters,
+  VERDICTS,
+  type XdpConfig,
+  type XdpEventRecord,
+} from "./layout.ts";
+
+export type AttachMode = "xdp-native" | "xdp-generic" | "tcx" | "tc-legacy";
+
+export interface FilterOptions {
+  ifname: string;
+  mode: "xdp" | "tc";
+  xdpMode: "auto" | "native" | "generic";
+  config: XdpConfig;
+  maxDecisions: number;
+  /** Most entries in each allow/block trie (LPM tries allocate on insert, so this is a cap). */
+  listCapacity: number;
+}
+
+/** The lists a filter holds, keyed for diffing. */
+type ListKind = "allow" | "block";
+
+export class XdpFilter {
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly mode: AttachMode;
+  /** Why the attach mode is not the one asked for (auto fell back), if it is not. */
+  readonly fallback?: string;
+  #obj: bpf.OpenedObject;
+  #fds: Record<string, number>;
+  #links: number[];
+  #tcFilters: bpf.TcFilter[];
+  #ring?: bpf.RingBuffer;
+  #lists: Record<ListKind, Map<string, Cidr>> = { allow: new Map(), block: new Map() };
+  #cpus: number;
+  #closed = false;
+
+  private constructor(
+    init: {
+      ifname: string;
+      ifindex: number;
+      mode: AttachMode;
+      fallback?: string;
+      obj: bpf.OpenedObject;
+      fds: Record<string, number>;
+      links: number[];
+      tcFilters: bpf.TcFilter[];
+    },
+  ) {
+    this.ifname = init.ifname;
+    this.ifindex = init.ifindex;
+    this.mode = init.mode;
+    this.fallback = init.fallback;
+    this.#obj = init.obj;
+    this.#fds = init.fds;
+    this.#links = init.links;
+    this.#tcFilters = init.tcFilters;
+    this.#cpus = bpf.numPossibleCpus();
+  }
+
+  /** Load the object with `opts.config` and attach it to `opts.ifname`. */
+  static open(object: Uint8Array, opts: FilterOptions): XdpFilter {
+    const ifindex = ifNameToIndex(opts.ifname);
+    const o = bpf.objectOpenMem(object, "xdp_filter");
+    try {
+      const maps = bpf.listMaps(o.obj);
+      const rodata = [...maps].find(([name]) => name.endsWith(".rodata"))?.[1];
+      if (!rodata) throw new BpfError("find .rodata", 2, "xdp_filter.bpf.o has no .rodata map");
+      bpf.mapSetInitialValue(rodata, encodeConfig(opts.config));
+      for (const name of ["allow_v4", "allow_v6", "block_v4", "block_v6"]) {
+        bpf.mapSetMaxEntries(bpf.findMap(o.obj, name), opts.listCapacity);
+      }
+      for (const name of ["decisions_v4", "decisions_v6"]) {
+        bpf.mapSetMaxEntries(bpf.findMap(o.obj, name), opts.maxDecisions);
+      }
+      const xdp = bpf.findProgram(o.obj, "xdp_filter");
+      const tcIn = bpf.findProgram(o.obj, "tc_ingress");
+      const tcOut = bpf.findProgram(o.obj, "tc_egress");
+      bpf.programSetAutoload(xdp, opts.mode === "xdp");
+      bpf.programSetAutoload(tcIn, opts.mode === "tc");
+      bpf.programSetAutoload(tcOut, opts.mode === "tc");
+      bpf.objectLoad(o, "xdp_filter.bpf.o");
+
+      const fds: Record<string, number> = {};
+      for (
+        const name of [
+          "allow_v4",
+          "allow_v6",
+          "block_v4",
+          "block_v6",
+          "decisions_v4",
+          "decisions_v6",
+          "counters",
+          "event_drops",
+          "events",
+        ]
+      ) fds[name] = bpf.mapFd(bpf.findMap(o.obj, name));
+
+      const links: number[] = [];
+      const tcFilters: bpf.TcFilter[] = [];
+      let mode: AttachMode;
+      let fallback: string | undefined;
+      const where = `interface ${opts.ifname}`;
+      if (opts.mode === "xdp") {
+        const fd = bpf.programFd(xdp);
+        if (opts.xdpMode === "generic") {
+          links.push(bpf.linkCreate(fd, ifindex, bpf.ATTACH.XDP, bpf.XDP_FLAGS.SKB_MODE, where));
+          mode = "xdp-generic";
+        } else {
+          try {
+            links.push(bpf.linkCreate(fd, ifindex, bpf.ATTACH.XDP, bpf.XDP_FLAGS.DRV_MODE, where));
+            mode = "xdp-native";
+          } catch (err) {
+            if (
+              opts.xdpMode === "native" || !(err instanceof BpfError) || err.code === "EPERM" ||
+              err.code === "EBUSY"
+            ) {
+              throw err;
+            }
+            links.push(bpf.linkCreate(fd, ifindex, bpf.ATTACH.XDP, bpf.XDP_FLAGS.SKB_MODE, where));
+            mode = "xdp-generic";
+            fallback =
+              `native XDP is not available on ${opts.ifname} (${err.code}); running in generic mode, which costs more CPU per packet`;
+          }
+        }
+      } else {
+        const inFd = bpf.programFd(tcIn);
+        const outFd = bpf.programFd(tcOut);
+        try {
+          links.push(bpf.linkCreate(inFd, ifindex, bpf.ATTACH.TCX_INGRESS, 0, where));
+          links.push(bpf.linkCreate(outFd, ifindex, bpf.ATTACH.TCX_EGRESS, 0, where));
+          mode = "tcx";
+        } catch (err) {
+          for (const l of links.splice(0)) closeFd(l);
+          if (!(err instanceof BpfError) || err.code === "EPERM") throw err;
+          // Kernels before 6.6 have no tcx links: classic clsact filters, removed on stop.
+          bpf.tcHookCreate(ifindex, bpf.TC.INGRESS | bpf.TC.EGRESS);
+          tcFilters.push(bpf.tcAttach(ifindex, bpf.TC.INGRESS, inFd));
+          tcFilters.push(bpf.tcAttach(ifindex, bpf.TC.EGRESS, outFd));
+          mode = "tc-legacy";
+          fallback =
+            `tcx links are not available (${err.code}); using classic tc filters, which a killed agent leaves attached`;
+        }
+      }
+      return new XdpFilter({
+        ifname: opts.ifname,
+        ifindex,
+        mode,
+        fallback,
+        obj: o,
+        fds,
+        links,
+        tcFilters,
+      });
+    } catch (err) {
+      bpf.objectClose(o.obj);
+      throw err;
+    }
+  }
+
+  /**
+   * Make a list hold exactly `next`: add what is new first, then delete what is gone, so the
+   * list is never emptier than both the old and the new one during a reload.
+   */
+  replaceList(kind: ListKind, next: Cidr[]): { added: number; removed: number } {
+    const cur = this.#lists[kind];
+    const want = new Map(next.map((c) => [cidrKey(c), c]));
+    const adds = [...want].filter(([k]) => !cur.has(k)).map(([, c]) => c);
+    const removes = [...cur].filter(([k]) => !want.has(k)).map(([, c]) => c);
+    const one = new Uint8Array([1]);
+    for (const family of [4, 6] as const) {
+      const fd = this.#fds[`${kind}_v${family}`];
+      const batch = adds.filter((c) => c.family === family);
+      this.#bulkInsert(fd, batch, family === 4 ? SIZE.lpm_v4_key : SIZE.lpm_v6_key, one);
+    }
+    for (const c of adds) cur.set(cidrKey(c), c);
+    for (const c of removes) {
+      bpf.mapDelete(this.#fds[`${kind}_v${c.family}`], encodeLpmKey(c));
+      cur.delete(cidrKey(c));
+    }
+    return { added: adds.length, removed: removes.length };
+  }
+
+  listSize(kind: ListKind): number {
+    return this.#lists[kind].size;
+  }
+
+  putDecision(c: Cidr, expiresNs: bigint, reasonId: number): void {
+    bpf.mapUpdate(
+      this.#fds[`decisions_v${c.family}`],
+      encodeLpmKey(c),
+      encodeDecision(expiresNs, reasonId),
+    );
+  }
+
+  deleteDecision(c: Cidr): boolean {
+    return bpf.mapDelete(this.#fds[`decisions_v${c.family}`], encodeLpmKey(c));
+  }
+
+  /** Packets and bytes per (verdict, reason), summed over CPUs. */
+  counters(): { verdict: string; reason: string; packets: bigint; bytes: bigint }[] {
+    const out = [];
+    const key = new Uint8Array(4);
+    const value = new Uint8Array(SIZE.counter * this.#cpus);
+    for (let slot = 0; slot < COUNTER_SLOTS; slot++) {
+      new DataView(key.buffer).setUint32(0, slot, true);
+      if (!bpf.mapLookup(this.#fds.counters, key, value)) continue;
+      const sum = sumCounters(value, this.#cpus);
+      out.push({ reason: REASONS[slot >> 1], verdict: VERDICTS[slot & 1], ...sum });
+    }
+    return out;
+  }
+
+  /** Ring-buffer records the kernel could not reserve room for. */
+  eventDrops(): bigint {
+    const value = new Uint8Array(8 * this.#cpus);
+    if (!bpf.mapLookup(this.#fds.event_drops, new Uint8Array(4), value)) return 0n;
+    const v = new DataView(value.buffer);
+    let n = 0n;
+    for (let i = 0; i < this.#cpus; i++) n += v.getBigUint64(i * 8, true);
+    return n;
+  }
+
+  /** Read every record waiting in the ring buffer, without blocking. */
+  pollEvents(onEvent: (e: XdpEventRecord | undefined) => void): number {
+    this.#ring ??= bpf.ringBufferNew(this.#fds.events, (rec) => onEvent(decodeEvent(rec)));
+    return bpf.ringBufferConsume(this.#ring);
+  }
+
+  /** Detach (closing the links) and free everything. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ring) bpf.ringBufferFree(this.#ring);
+    for (const fd of this.#links) closeFd(fd);
+    for (const f of this.#tcFilters) bpf.tcDetach(f);
+    if (this.#tcFilters.length > 0) bpf.tcHookDestroy(this.ifindex, bpf.TC.INGRESS | bpf.TC.EGRESS);
+    bpf.objectClose(this.#obj.obj);
+  }
+
+  #bulkInsert(fd: number, list: Cidr[], keySize: number, one: Uint8Array<ArrayBuffer>): void {
+    if (list.length === 0) return;
+    if (list.length >= 64) {
+      const keys = new Uint8Array(list.length * keySize);
+      list.forEach((c, i) => keys.set(encodeLpmKey(c), i * keySize));
+      const values = new Uint8Array(list.length).fill(1);
+      try {
+        bpf.mapUpdateBatch(fd, keys, values, list.length);
+        return;
+      } catch (err) {
+        // LPM tries gained batch ops late; fall back to one update per entry.
+        if (
+          !(err instanceof BpfError) || !["EINVAL", "ENOTSUPP", "EOPNOTSUPP"].includes(err.code)
+        ) throw err;
+      }
+    }
+    for (const c of list) bpf.mapUpdate(fd, encodeLpmKey(c), one);
+  }
+}
