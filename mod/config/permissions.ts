@@ -6,7 +6,11 @@ import type { IronpostConfig } from "./types.ts";
 export interface Grants {
   read?: string[];
   write?: string[];
-  ffi?: string[];
+  /**
+   * FFI (libbpf). Deno scopes `--allow-ffi` by library path for dlopen, but pointer views,
+   * `UnsafePointer.of` and callbacks need the unscoped flag, so this grants `--allow-ffi`.
+   */
+  ffi?: boolean;
   net?: string[];
   run?: string[];
   sys?: string[];
@@ -64,11 +68,11 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   const net = new Set([`unix:${g.control_socket}`, `unix:${g.control_socket}.new`]);
   const sys = new Set(["hostname", "uid", "gid"]);
   const run = new Set([opts.selfExec]);
-  const ffi = new Set<string>();
+  let ffi = false;
   for (const gr of opts.grants ?? []) {
     for (const p of gr.read ?? []) read.add(p);
     for (const p of gr.write ?? []) write.add(p);
-    for (const p of gr.ffi ?? []) ffi.add(p);
+    ffi ||= gr.ffi === true;
     for (const a of gr.net ?? []) net.add(a);
     for (const c of gr.run ?? []) run.add(c);
     for (const s of gr.sys ?? []) sys.add(s);
@@ -81,7 +85,7 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   flags.push(`--allow-env=${["HOME", "XDG_STATE_HOME", ...allEnvNames()].join(",")}`);
   flags.push(`--allow-sys=${[...sys].join(",")}`);
   flags.push(`--allow-run=${[...run].join(",")}`);
-  if (ffi.size > 0) flags.push(`--allow-ffi=${[...ffi].sort().join(",")}`);
+  if (ffi) flags.push("--allow-ffi");
   return flags;
 }
 

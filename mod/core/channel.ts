@@ -83,6 +83,15 @@ export class Channel<T> implements AsyncIterable<T> {
     return false;
   }
 
+  /** The next value if one is queued now, without waiting; undefined otherwise. */
+  tryRecv(): T | undefined {
+    if (this.depth === 0) return undefined;
+    const value = this.#shift();
+    this.#received++;
+    this.#admitSender();
+    return value;
+  }
+
   /** The next value, or `done` once the channel is closed and drained. */
   recv(): Promise<IteratorResult<T>> {
     if (this.depth > 0) {

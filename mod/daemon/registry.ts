@@ -22,8 +22,15 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
         decisions: channels.inputs.decisions,
       }, store),
     grants: (config) => ({
-      read: [XDP_OBJECT_PATH, ...config.ebpf.blocklist_files, ...config.ebpf.allowlist_files],
-      ffi: [libbpfPath(), firstExisting(LIBC_PATHS)],
+      // libbpf and libc are opened by absolute path; their files must be readable.
+      read: [
+        XDP_OBJECT_PATH,
+        libbpfPath(),
+        firstExisting(LIBC_PATHS),
+        ...config.ebpf.blocklist_files,
+        ...config.ebpf.allowlist_files,
+      ],
+      ffi: true,
     }),
   },
 ];

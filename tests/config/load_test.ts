@@ -162,6 +162,21 @@ Deno.test("the shipped config documents every key with a comment", async () => {
   assertEquals(warnings, []);
 });
 
+Deno.test("the documented server example validates with the filter enabled", async () => {
+  const { config, warnings } = await loadConfig({
+    path: `${ROOT}config/examples/server.toml`,
+    env: noEnv,
+    uid: 0,
+    builtModules: new Set(["ebpf"]),
+  });
+  assertEquals(warnings, []);
+  assertEquals([config.ebpf.enabled, config.ebpf.interface, config.ebpf.mode], [
+    true,
+    ["eth0"],
+    "xdp",
+  ]);
+});
+
 Deno.test("TOML key positions", async (t) => {
   await t.step("keys, dotted keys, quoted keys and multi-line values", () => {
     const pos = locateKeys(

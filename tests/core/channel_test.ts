@@ -55,6 +55,20 @@ Deno.test("Channel", async (t) => {
     assertEquals((await r).done, true);
   });
 
+  await t.step(
+    "tryRecv takes a queued value without waiting and admits a waiting sender",
+    async () => {
+      const ch = new Channel<number>("try", 1);
+      assertEquals(ch.tryRecv(), undefined);
+      await ch.send(1);
+      const blocked = ch.send(2);
+      assertEquals(ch.tryRecv(), 1);
+      await blocked;
+      assertEquals(ch.tryRecv(), 2);
+      assertEquals(ch.stats().received, 2);
+    },
+  );
+
   await t.step("capacity must be a positive integer", () => {
     let threw = false;
     try {

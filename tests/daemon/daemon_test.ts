@@ -111,6 +111,7 @@ Deno.test("running agent: control API, SIGHUP, second instance, denied reads", a
         "host",
         "alerts",
         "actions",
+        "decisions",
       ]);
       assertEquals(body.channels[0].capacity, 1024);
       assertEquals(body.channels[2].capacity, 256);

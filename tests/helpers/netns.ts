@@ -98,6 +98,11 @@ export interface VethPairOptions {
    * `inner` (native XDP); not needed for packets going from `inner` to `outer`.
    */
   peerGro?: boolean;
+  /**
+   * Add permanent neighbour entries (ARP and NDP) for all the pair's addresses on both sides,
+   * so no ARP/neighbour-discovery frames mix with the test's own (see `waitQuiet`).
+   */
+  staticNeighbors?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -165,6 +170,7 @@ async function must(argv: string[], timeoutMs = SETUP_TIMEOUT_MS): Promise<CmdRe
 }
 
 let ethtoolPresent: boolean | undefined;
+let vlanWarned = false;
 async function haveEthtool(): Promise<boolean> {
   if (ethtoolPresent === undefined) {
     ethtoolPresent = (await exec(["ethtool", "--version"], { timeoutMs: 5000 })).code === 0;
@@ -179,18 +185,8 @@ async function haveEthtool(): Promise<boolean> {
 }
 
 /** Offloads that hide or defer header bytes XDP/TC programs look at. */
-const OFFLOADS_OFF = [
-  "tx",
-  "off",
-  "rxvlan",
-  "off",
-  "txvlan",
-  "off",
-  "tx-vlan-stag-hw-insert",
-  "off",
-  "rx-vlan-stag-hw-parse",
-  "off",
-];
+const OFFLOADS_OFF =
+  "tx off rxvlan off txvlan off tx-vlan-stag-hw-insert off rx-vlan-stag-hw-parse off".split(" ");
 
 // Names: "ipt" + a 4-character per-process tag (3 from the pid, 1 random, so runs in other
 // processes or pid namespaces sharing this network namespace do not collide) + the counter
@@ -239,14 +235,7 @@ async function pickSubnet(wantVlan: boolean): Promise<number> {
 }
 
 async function linkInfo(dev: string, ns?: string): Promise<{ ifindex: number; address: string }> {
-  const argv = ns ? ["ip", "-n", ns, "-j", "link", "show", "dev", dev] : [
-    "ip",
-    "-j",
-    "link",
-    "show",
-    "dev",
-    dev,
-  ];
+  const argv = ["ip", ...(ns ? ["-n", ns] : []), "-j", "link", "show", "dev", dev];
   const r = await must(argv);
   const [info] = JSON.parse(r.stdout) as { ifindex: number; address: string }[];
   if (!info || typeof info.ifindex !== "number") {
@@ -307,6 +296,20 @@ async function teardown(ns: string, outer: string): Promise<void> {
  */
 export async function createVethPair(opts: VethPairOptions = {}): Promise<VethPair> {
   validate(opts);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await createOnce(opts);
+    } catch (e) {
+      // Another process took the same automatic subnet at the same moment: try another one.
+      if (!(e instanceof SubnetClash) || attempt >= 5) throw e;
+      subnetCursor = ((subnetCursor + Math.floor(Math.random() * 50)) % 250) + 1;
+    }
+  }
+}
+
+class SubnetClash extends Error {}
+
+async function createOnce(opts: VethPairOptions): Promise<VethPair> {
   const vlan = opts.vlan ?? [];
   const n = opts.subnetIndex ?? await pickSubnet(vlan.length > 0);
   if (opts.subnetIndex !== undefined) {
@@ -401,12 +404,24 @@ export async function createVethPair(opts: VethPairOptions = {}): Promise<VethPa
     pair.innerIndex = i.ifindex;
     pair.innerMac = i.address;
 
+    if (opts.staticNeighbors) {
+      const perm = (
+        ip: string,
+        mac: string,
+        dev: string,
+      ) => ["neigh", "replace", ip, "lladdr", mac, "dev", dev, "nud", "permanent"];
+      for (const ip of [pair.innerIp, ...pair.extraIps, pair.innerIp6]) {
+        await must(["ip", ...perm(ip, pair.innerMac, outer)]);
+      }
+      for (const ip of [pair.outerIp, pair.outerIp6]) await inNs(...perm(ip, pair.outerMac, inner));
+    }
+
     // Another process may have picked the same /24 between our check and our `addr add`.
     if (opts.subnetIndex === undefined) {
       const clash = await exec(["ip", "-j", "-4", "addr", "show", "to", `198.18.${n}.0/24`]);
       const devs = (JSON.parse(clash.stdout || "[]") as { ifname: string }[]).map((l) => l.ifname);
       if (devs.some((d) => d !== outer)) {
-        throw new Error(`netns: 198.18.${n}.0/24 is also on ${devs.join(", ")}`);
+        throw new SubnetClash(`netns: 198.18.${n}.0/24 is also on ${devs.join(", ")}`);
       }
     }
     return pair;
@@ -437,6 +452,8 @@ async function addVlans(pair: VethPair, required: boolean): Promise<void> {
     const r = await exec(argv, { timeoutMs: SETUP_TIMEOUT_MS });
     if (r.code !== 0) {
       if (/Unknown device type|not supported/i.test(r.stderr) && !required) {
+        if (vlanWarned) return;
+        vlanWarned = true;
         console.warn(
           "netns: this kernel cannot create VLAN devices (CONFIG_VLAN_8021Q); tagged raw " +
             "frames still reach the outer veth and its XDP program, but nothing answers them",
@@ -534,6 +551,34 @@ export async function leftoverLinks(): Promise<string[]> {
   const r = await must(["ip", "-j", "link", "show"]);
   return (JSON.parse(r.stdout || "[]") as { ifname: string }[]).map((l) => l.ifname)
     .filter((name) => /^ipt[0-9a-z]{4}[0-9a-z]+o(s|q|sq)?$/.test(name));
+}
+
+/**
+ * Wait until `outer` has received nothing for `quietMs` (default 1500), at most `maxMs`
+ * (default 5000); true when it went quiet. A new pair's `inner` sends IPv6 neighbour
+ * solicitations (DAD for its link-local address) and two or three MLDv2 reports in its first
+ * ~2 s, which land in `outer`'s counters and in any XDP program on it. Tests that count
+ * frames exactly call this first (and use `staticNeighbors` so replies cause no ARP/NDP).
+ */
+export async function waitQuiet(
+  p: VethPair,
+  opts: { quietMs?: number; maxMs?: number } = {},
+): Promise<boolean> {
+  const quietMs = opts.quietMs ?? 1500;
+  const deadline = Date.now() + (opts.maxMs ?? 5000);
+  let last = await linkStat(p.outer);
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await linkStat(p.outer);
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** A counter from /sys/class/net/<dev>/statistics (root namespace), e.g. "rx_packets". */
