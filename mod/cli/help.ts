@@ -15,6 +15,8 @@ Commands:
   block CIDR          drop a source in the packet filter (--ttl 1h, --reason TEXT)
   unblock CIDR        remove a block decision
   decisions           list live block decisions
+  rules list|validate|test   Sigma rules: list, check (file:line:col), replay a log offline
+  alerts              list stored alerts (--since 1h, --severity high, --json); alerts show ID
   version             print the version
 
 Options (every command):
@@ -70,6 +72,21 @@ Removes the block decision for exactly that address or CIDR. Exit 1 when there i
   decisions: `Usage: ironpost decisions [--json] [--config PATH]
 
 Lists the live block decisions: network, time left, reason.`,
+  rules: `Usage: ironpost rules list [--json]
+       ironpost rules validate [PATH…] [--format human|json|github|sarif]
+       ironpost rules test RULE_OR_DIR --input FILE [--source sshd|syslog|auditd|journal-json|json|events-ndjson] [--expect N] [--suppress SECS] [--json]
+
+list: the rules of log_pipeline.rules_dir and extra_rules_dirs.
+validate: every error in every file, as file:line:col (exit 1 on any).
+test: replay a log file (or events recorded with \`ironpost trace --json\`) through the rules
+offline, with the events' own timestamps, and print the alerts the agent would raise; with
+--expect N, exit 1 unless exactly N alerts were raised. Repeats of a rule for one source within
+--suppress seconds (default 60, as the agent) are counted, not printed.`,
+  alerts: `Usage: ironpost alerts [--since DURATION] [--severity LEVEL] [--limit N] [--json]
+       ironpost alerts show ID
+
+Reads the alerts the agent stored (newest first): --since 1h keeps the last hour,
+--severity high keeps high and critical. \`alerts show ID\` prints one alert with its evidence.`,
   version: `Usage: ironpost version [--json]
 
 Prints Ironpost's version and the Deno, V8 and TypeScript versions it runs on.`,

@@ -1,6 +1,8 @@
 import { errorMessage, IronpostError } from "../core/mod.ts";
 import { VERSION } from "../version.ts";
 import { parse, UsageError } from "./args.ts";
+import { alertsCommand } from "./alerts_cmd.ts";
+import { rulesCommand } from "./rules_cmd.ts";
 import { configCommand } from "./config_cmd.ts";
 import { blockCommand, decisionsCommand, unblockCommand } from "./decisions_cmd.ts";
 import { HELP } from "./help.ts";
@@ -22,11 +24,13 @@ const COMMANDS = [
   "block",
   "unblock",
   "decisions",
+  "alerts",
+  "rules",
   "version",
   "help",
 ];
 /** Commands that take positional arguments. */
-const WITH_POSITIONALS = new Set(["config", "block", "unblock", "help"]);
+const WITH_POSITIONALS = new Set(["config", "block", "unblock", "alerts", "rules", "help"]);
 
 const OPTIONS: Record<
   string,
@@ -41,6 +45,20 @@ const OPTIONS: Record<
   block: { ttl: { type: "string" }, reason: { type: "string" } },
   unblock: {},
   decisions: { json: { type: "boolean" } },
+  rules: {
+    json: { type: "boolean" },
+    format: { type: "string" },
+    input: { type: "string" },
+    source: { type: "string" },
+    expect: { type: "string" },
+    suppress: { type: "string" },
+  },
+  alerts: {
+    json: { type: "boolean" },
+    since: { type: "string" },
+    severity: { type: "string" },
+    limit: { type: "string" },
+  },
   version: { json: { type: "boolean" } },
   help: {},
 };
@@ -86,6 +104,10 @@ export async function main(argv: string[]): Promise<number> {
         return await unblockCommand(positionals, values);
       case "decisions":
         return await decisionsCommand(values);
+      case "alerts":
+        return await alertsCommand(positionals, values);
+      case "rules":
+        return await rulesCommand(positionals, values);
       case "version":
         out(
           values.json
@@ -119,6 +141,13 @@ const VALUE_OPTIONS = new Set([
   "--exec",
   "--ttl",
   "--reason",
+  "--since",
+  "--severity",
+  "--limit",
+  "--input",
+  "--source",
+  "--expect",
+  "--suppress",
 ]);
 
 /** Index of the command word: the first argument that is neither an option nor its value. */

@@ -82,10 +82,18 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   flags.push(`--allow-read=${minimal(read).join(",")}`);
   flags.push(`--allow-write=${minimal(write).join(",")}`);
   flags.push(`--allow-net=${[...net].join(",")}`);
-  flags.push(`--allow-env=${["HOME", "XDG_STATE_HOME", ...allEnvNames()].join(",")}`);
+  // npm:yaml (Sigma rules) reads LOG_TOKENS and LOG_STREAM on every parse.
+  flags.push(
+    `--allow-env=${
+      ["HOME", "XDG_STATE_HOME", "LOG_TOKENS", "LOG_STREAM", ...allEnvNames()].join(",")
+    }`,
+  );
   flags.push(`--allow-sys=${[...sys].join(",")}`);
   flags.push(`--allow-run=${[...run].join(",")}`);
   if (ffi) flags.push("--allow-ffi");
+  // Not a permission but part of the same set: a rule's regex can never stall the pipeline,
+  // V8 switches to its linear-time engine on excessive backtracking.
+  flags.push("--v8-flags=--enable-experimental-regexp-engine-on-excessive-backtracks");
   return flags;
 }
 

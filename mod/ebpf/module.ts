@@ -261,20 +261,9 @@ export class EbpfModule implements Module {
         help: "Live block decisions",
         value: this.#table.size,
       },
-      {
-        name: "ironpost_xdp_events_dropped_total",
-        type: "counter",
-        help: "Filter events lost: ring buffer full in the kernel, or the packets channel full",
-        labels: { where: "kernel" },
-        value: Number(kernelDrops),
-      },
-      {
-        name: "ironpost_xdp_events_dropped_total",
-        type: "counter",
-        help: "Filter events lost: ring buffer full in the kernel, or the packets channel full",
-        labels: { where: "channel" },
-        value: this.#eventsDropped,
-      },
+      dropped("kernel", Number(kernelDrops)),
+      dropped("channel", this.#eventsDropped),
+      dropped("decode", this.#eventsMalformed),
     );
     return out;
   }
@@ -476,6 +465,17 @@ export class EbpfModule implements Module {
       }
     }
   }
+}
+
+/** Filter events lost, by where: ring buffer full (kernel), packets channel full, undecodable. */
+function dropped(where: "kernel" | "channel" | "decode", value: number): MetricSample {
+  return {
+    name: "ironpost_xdp_events_dropped_total",
+    type: "counter",
+    help: "Filter events lost: kernel ring buffer full, packets channel full, or undecodable",
+    labels: { where },
+    value,
+  };
 }
 
 function reply(status: number, body: unknown): Response {

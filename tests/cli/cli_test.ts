@@ -152,3 +152,47 @@ Deno.test("ironpost config show / permissions / version / help", async (t) => {
   });
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("ironpost alerts reads the store: filters, JSON, show", async () => {
+  const { dir, config } = await tempAgentConfig();
+  const { SqliteStore } = await import("../../mod/store/mod.ts");
+  const { newEvent } = await import("../../mod/core/mod.ts");
+  type AlertEvent = import("../../mod/core/mod.ts").AlertEvent;
+  const store = await SqliteStore.open(`${dir}/state/ironpost.db`);
+  const mk = (severity: AlertEvent["severity"], ts: string, ruleId: string) =>
+    newEvent<AlertEvent>({
+      kind: "alert",
+      ruleId,
+      title: `${ruleId} title`,
+      severity,
+      source: "test",
+      tags: [],
+      evidence: [],
+      srcIp: "198.18.0.9",
+      ts,
+    });
+  const recent = mk("high", new Date().toISOString(), "ssh-brute-force");
+  await store.insertAlert(recent);
+  await store.insertAlert(mk("low", new Date().toISOString(), "noise"));
+  await store.insertAlert(mk("critical", "2001-01-01T00:00:00.000Z", "old"));
+  await store.close();
+  const run = (args: string[]) => runAgent([...args, "--config", config], { flagsFrom: config });
+
+  const all = JSON.parse((await run(["alerts", "--json"])).stdout);
+  assertEquals(all.length, 3);
+  const high = JSON.parse(
+    (await run(["alerts", "--severity", "high", "--since", "1h", "--json"])).stdout,
+  );
+  assertEquals(high.map((a: AlertEvent) => a.ruleId), ["ssh-brute-force"]);
+  const text = await run(["alerts", "--since", "1h"]);
+  assertMatch(text.stdout, /^ID\s+TIME\s+SEVERITY\s+RULE\s+SOURCE IP\s+TITLE$/m);
+  assertMatch(text.stdout, /ssh-brute-force\s+198\.18\.0\.9/);
+  const show = await run(["alerts", "show", recent.id]);
+  assertEquals(JSON.parse(show.stdout), recent);
+  const missing = await run(["alerts", "show", "01NOPE"]);
+  assertEquals(missing.code, 1);
+  assertMatch(missing.stderr, /no alert with id 01NOPE/);
+  const bad = await run(["alerts", "--severity", "loud"]);
+  assertEquals(bad.code, 2);
+  await Deno.remove(dir, { recursive: true });
+});

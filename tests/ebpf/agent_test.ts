@@ -150,7 +150,7 @@ Deno.test({
         await a.agent.status;
         await Deno.remove(dir, { recursive: true });
       }
-    });
+    }, { subnetIndex: 0 });
   },
 });
 

@@ -1,0 +1,88 @@
+/** `ironpost rules` as users run it: the real entry point with the derived flags. */
+import { ROOT, runAgent, tempAgentConfig } from "../helpers/agent.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { requirePart } from "../helpers/require.ts";
+
+const LOGHUB = `${ROOT}../shared/data/logs/loghub/OpenSSH_2k.log`;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await Deno.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("ironpost rules", async (t) => {
+  const { dir, config } = await tempAgentConfig(`[log_pipeline]\nrules_dir = "${ROOT}rules"\n`);
+  // Offline commands read the paths they are given; under `deno run` that read is granted.
+  const run = (args: string[], read: string[] = []) =>
+    runAgent([...args, "--config", config], {
+      flagsFrom: config,
+      extraFlags: [`--allow-read=${[`${ROOT}rules`, ...read].join(",")}`],
+    });
+
+  await t.step("rules test replays loghub's sshd log and names the brute-forcing IPs", async () => {
+    if (!requirePart("../shared/data (loghub)", await exists(LOGHUB))) return;
+    const r = await run(["rules", "test", `${ROOT}rules`, "--input", LOGHUB, "--source", "sshd"], [
+      LOGHUB,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const brute = new Set(
+      [...r.stdout.matchAll(/HIGH +SSH brute force from one source src=(\S+)/g)].map((m) => m[1]),
+    );
+    assertEquals([...brute].sort(), [
+      "103.99.0.122",
+      "112.95.230.3",
+      "183.62.140.253",
+      "187.141.143.180",
+      "5.188.10.180",
+    ]);
+    assertMatch(r.stdout, /^35 alert\(s\) from 2000 event\(s\)/m);
+    const exp = await run(
+      ["rules", "test", `${ROOT}rules`, "--input", LOGHUB, "--source", "sshd", "--expect", "3"],
+      [LOGHUB],
+    );
+    assertEquals(exp.code, 1);
+    assertMatch(exp.stderr, /expected 3 alert\(s\), got 35/);
+  });
+
+  await t.step("rules list shows the shipped rules and correlations", async () => {
+    const r = await run(["rules", "list", "--json"]);
+    assertEquals(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { title: string; kind: string }[];
+    assert(
+      rows.some((x) => x.title === "SSH brute force from one source" && x.kind === "event_count"),
+    );
+    assert(rows.some((x) => x.title === "Shell spawned by a web server" && x.kind === "rule"));
+  });
+
+  await t.step("rules validate reports file:line:col in every format", async () => {
+    const human = await run(["rules", "validate", `${ROOT}rules`]);
+    assertEquals(human.code, 0, human.stderr);
+    const broken = await Deno.makeTempDir();
+    await Deno.writeTextFile(
+      `${broken}/bad.yml`,
+      "title: Bad\nlogsource:\n  product: linux\ndetection:\n  sel:\n    Image|contians: x\n  condition: sel\n",
+    );
+    const h = await run(["rules", "validate", broken], [broken]);
+    assertEquals(h.code, 1);
+    assertMatch(h.stderr, new RegExp(`^${broken}/bad\\.yml:6:11: E_MODIFIER: `, "m"));
+    const gh = await run(["rules", "validate", broken, "--format", "github"], [broken]);
+    assertMatch(
+      gh.stdout,
+      new RegExp(`^::error file=${broken}/bad\\.yml,line=6,col=11,title=E_MODIFIER::`, "m"),
+    );
+    const sarif = JSON.parse(
+      (await run(["rules", "validate", broken, "--format", "sarif"], [broken])).stdout,
+    );
+    assertEquals(sarif.version, "2.1.0");
+    assertEquals(sarif.runs[0].results[0].locations[0].physicalLocation.region, {
+      startLine: 6,
+      startColumn: 11,
+    });
+    await Deno.remove(broken, { recursive: true });
+  });
+  await Deno.remove(dir, { recursive: true });
+});
