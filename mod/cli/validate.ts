@@ -1,5 +1,20 @@
 import { type Diagnostic, formatDiagnostic } from "../config/mod.ts";
 import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
+import { loadConfiguredRules } from "../logs/module.ts";
+import type { RuleError } from "../logs/mod.ts";
+
+/** A Sigma rule error in the config diagnostics' shape (file:line:col of the rule). */
+function ruleDiagnostic(e: RuleError): Diagnostic {
+  return {
+    severity: "error",
+    code: e.code,
+    file: e.file,
+    ...(e.line > 0 ? { line: e.line, col: e.col } : {}),
+    key: "rule",
+    message: e.message,
+    expected: "a valid Sigma rule (ironpost rules validate shows every rule error)",
+  };
+}
 import { err, out } from "./output.ts";
 
 /**
@@ -11,15 +26,20 @@ export async function validateCommand(values: Values): Promise<number> {
   if (format !== "human" && format !== "json") {
     throw new UsageError(`--format must be human or json, got "${format}"`, "config validate");
   }
-  let diagnostics: readonly Diagnostic[];
+  let diagnostics: Diagnostic[];
   let file: string;
   try {
     const loaded = await loadFor(values);
-    diagnostics = loaded.warnings;
+    diagnostics = [...loaded.warnings];
     file = loaded.path;
+    // Rules and policies are validated before anything starts, so a broken one fails here.
+    if (loaded.config.log_pipeline.enabled) {
+      const { errors } = await loadConfiguredRules(loaded.config.log_pipeline);
+      diagnostics.push(...errors.map(ruleDiagnostic));
+    }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    diagnostics = e.diagnostics;
+    diagnostics = [...e.diagnostics];
     file = e.diagnostics[0]?.file ?? "";
   }
   const errors = diagnostics.filter((d) => d.severity === "error").length;

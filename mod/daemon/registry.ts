@@ -1,5 +1,6 @@
 import { derivePermissions, type LoadedConfig } from "../config/mod.ts";
 import { EbpfModule, XDP_OBJECT_PATH } from "../ebpf/mod.ts";
+import { LogPipelineModule } from "../logs/module.ts";
 import { libbpfPath } from "../../ffi/libbpf.ts";
 import { firstExisting, LIBC_PATHS } from "../../ffi/libc.ts";
 import type { ModuleSpec } from "./orchestrator.ts";
@@ -33,7 +34,40 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
       ffi: true,
     }),
   },
+  {
+    name: "log_pipeline",
+    section: "log_pipeline",
+    produces: ["alerts"],
+    consumes: ["packets", "host"],
+    build: ({ config, channels, store }) =>
+      new LogPipelineModule(
+        config.log_pipeline,
+        {
+          alerts: channels.outputs.alerts,
+          packets: channels.inputs.packets,
+          host: channels.inputs.host,
+        },
+        store,
+        { stateDir: config.general.state_dir },
+      ),
+    grants: (config) => {
+      const lp = config.log_pipeline;
+      const net = [lp.syslog_udp_addr, lp.syslog_tcp_addr].filter((a) => a !== "");
+      return {
+        read: [lp.rules_dir, ...lp.extra_rules_dirs, ...lp.file_paths.map(globRoot)],
+        net,
+        run: lp.journald ? ["journalctl"] : [],
+      };
+    },
+  },
 ];
+
+/** The directory a glob can match under: the path up to its first wildcard segment. */
+export function globRoot(pattern: string): string {
+  const parts = pattern.split("/");
+  const i = parts.findIndex((p) => /[*?[]/.test(p));
+  return i < 0 ? pattern : parts.slice(0, i).join("/") || "/";
+}
 
 /** Config sections of the built modules, for validation of their paths. */
 export function builtSections(specs: readonly ModuleSpec[] = BUILT_MODULES): Set<string> {
