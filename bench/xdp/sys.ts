@@ -25,11 +25,7 @@ export async function run(
     stderr: "piped",
   }).spawn();
   children.add(child);
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, opts.timeoutMs ?? 60_000);
+  const timer = setTimeout(() => killTree(child.pid, "SIGKILL"), opts.timeoutMs ?? 60_000);
   try {
     if (opts.stdin !== undefined) {
       const w = child.stdin.getWriter();
@@ -56,6 +52,40 @@ export async function must(
     throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${(r.err || r.out).trim()}`);
   }
   return r.out;
+}
+
+/** Pids of the processes below `pid` (from /proc/<pid>/task/<tid>/children), deepest last. */
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const walk = (p: number) => {
+    try {
+      for (const t of Deno.readDirSync(`/proc/${p}/task`)) {
+        for (const c of readText(`/proc/${p}/task/${t.name}/children`).split(/\s+/)) {
+          if (c === "") continue;
+          out.push(Number(c));
+          walk(Number(c));
+        }
+      }
+    } catch {
+      // exited meanwhile
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * Signal a process we started and everything it started, children first. trafgen's parent
+ * only waits for its forked worker, so a signal to the parent alone does not stop it.
+ */
+export function killTree(pid: number, signal: Deno.Signal): void {
+  for (const p of [...descendants(pid).reverse(), pid]) {
+    try {
+      Deno.kill(p, signal);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 export async function have(tool: string): Promise<boolean> {
@@ -86,6 +116,20 @@ export function cpuBusyTicks(cpu: number): number {
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal
   return f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+}
+
+/**
+ * Total time (us) some runnable task waited for a CPU (/proc/pressure/cpu "some"), or NaN
+ * without PSI. During a window only trafgen (CPU 0) and the NAPI thread (CPU 1) should run,
+ * so growth here means other work competed with them.
+ */
+export function cpuPressureUs(): number {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readText("/proc/pressure/cpu"));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Pids of threads whose comm starts with `prefix` (kernel comms are cut at 15 chars). */

@@ -9,9 +9,12 @@
  */
 /// <reference lib="deno.worker" />
 import { monotonicNs } from "../../ffi/libc.ts";
-import { CounterMap } from "./kmap.ts";
+import { CounterMap, niceThread, yieldCpu } from "./kmap.ts";
 
 let map: CounterMap | undefined;
+// Busy-polling, but at nice 19 and yielding between reads: the agent, the CLI, trafgen and the
+// NAPI thread get the CPU whenever they want it, and the poll resumes as soon as they are done.
+niceThread(19);
 
 self.onmessage = (e: MessageEvent) => {
   const m = e.data;
@@ -34,6 +37,7 @@ self.onmessage = (e: MessageEvent) => {
           self.postMessage({ op: "timeout" });
           return;
         }
+        yieldCpu();
       }
     } else if (m.op === "close") {
       map?.close();

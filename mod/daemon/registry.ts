@@ -62,11 +62,14 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
   },
 ];
 
-/** The directory a glob can match under: the path up to its first wildcard segment. */
+/**
+ * The directory a tailed path needs read access to: up to the first wildcard segment of a
+ * glob, and a plain file's own directory (rotation replaces the file by a new one there).
+ */
 export function globRoot(pattern: string): string {
   const parts = pattern.split("/");
   const i = parts.findIndex((p) => /[*?[]/.test(p));
-  return i < 0 ? pattern : parts.slice(0, i).join("/") || "/";
+  return (i < 0 ? parts.slice(0, -1) : parts.slice(0, i)).join("/") || "/";
 }
 
 /** Config sections of the built modules, for validation of their paths. */

@@ -43,7 +43,8 @@ export async function collectCidrs(inline: string[], files: string[]): Promise<C
     const c = parseCidr(s);
     if (typeof c !== "string") all.push(c);
   }
-  for (const f of files) all.push(...await readCidrFile(f));
+  // One push per entry: spreading a million-line file into push() overflows the stack.
+  for (const f of files) for (const c of await readCidrFile(f)) all.push(c);
   const seen = new Set<string>();
   return all.filter((c) => {
     const k = cidrKey(c);

@@ -74,3 +74,15 @@ Deno.test("decision table and TTLs", async (t) => {
     assertEquals(DecisionTable.fromJSON("not json"), { decisions: [], skipped: 1 });
   });
 });
+
+Deno.test("a list file of 200,000 CIDRs loads (no call-stack limit on file size)", async () => {
+  const dir = await Deno.makeTempDir();
+  const lines: string[] = [];
+  for (let i = 0; i < 200_000; i++) {
+    lines.push(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`);
+  }
+  await Deno.writeTextFile(`${dir}/big.txt`, lines.join("\n") + "\n");
+  const list = await collectCidrs([], [`${dir}/big.txt`]);
+  assertEquals(list.length, 200_000);
+  await Deno.remove(dir, { recursive: true });
+});
