@@ -1,0 +1,489 @@
+import {
+  type Channel,
+  ChannelClosedError,
+  errorMessage,
+  type Health,
+  IronpostError,
+} from "../../core/mod.ts";
+import type { Checkpoints } from "./checkpoints.ts";
+import { expandGlob } from "./glob.ts";
+import { LineSplitter, type SplitLine } from "./line_splitter.ts";
+import type { RawLine } from "./raw_line.ts";
+import { positiveInt } from "./options.ts";
+import { emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { settlesWithin, Sleeper } from "./sleeper.ts";
+
+export interface FileTailOptions {
+  /** `file_paths`: absolute paths and globs (`*`, `?`, `[…]` in any component). */
+  paths: string[];
+  /** Where to begin in a file with no checkpoint that exists at start. Default "end". */
+  startAt?: "end" | "start";
+  /** Longer lines are cut to this many bytes and flagged `truncated`. Default 65536. */
+  maxLineBytes?: number;
+  /** How often files and globs are checked. Default 250. */
+  pollMs?: number;
+  /** Resume positions; without it a restart begins again per `startAt`. */
+  checkpoints?: Checkpoints;
+  /** Key prefix in `checkpoints`; the path follows it. Default "logs.files:". */
+  checkpointPrefix?: string;
+  /** How often positions are written to `checkpoints` (and always on stop). Default 5000. */
+  flushIntervalMs?: number;
+  /**
+   * How long a file renamed away by rotation is still read: a daemon keeps writing to the
+   * old file until it reopens its log (logrotate's postrotate signal). Default 5000.
+   */
+  rotateWaitMs?: number;
+  /** Bytes per read call. Default 65536. */
+  readChunkBytes?: number;
+  /** Format hint put on every line. Default "plain". */
+  format?: RawLine["format"];
+  /** How long `stop()` waits for a line the output channel has not yet accepted. Default 5000. */
+  stopTimeoutMs?: number;
+  /** Module-facing name. Default "files". */
+  name?: string;
+}
+
+/** Counters of the file source. */
+export interface FileTailStats extends SourceStats {
+  /** Files open now (current ones, not those draining after rotation). */
+  files: number;
+  /** Rotations seen: the path now names another file (rename + create, symlink swap). */
+  rotations: number;
+  /** Files seen shrinking under the read position (copytruncate). */
+  truncations: number;
+}
+
+/** A checkpoint: which file (device and inode) and how far its lines were accepted. */
+interface Position {
+  dev: number;
+  ino: number;
+  offset: number;
+}
+
+interface OpenFile {
+  file: Deno.FsFile;
+  dev: number;
+  ino: number;
+  splitter: LineSplitter;
+}
+
+interface Tailer {
+  path: string;
+  cur?: OpenFile;
+  /** Files rotated away, still read until `until`. */
+  retired: (OpenFile & { until: number })[];
+  /** End of the last line of `cur` the output channel accepted. */
+  accepted?: Position;
+  dirty: boolean;
+  missingSince?: number;
+}
+
+/**
+ * Tails files and globs into `RawLine`s, surviving rotation in its usual forms:
+ *
+ * - rename + create (logrotate `create`): the old file is read to its end, and for
+ *   `rotateWaitMs` more, before the new one is read from its start;
+ * - copytruncate: a file shorter than the read position is read again from 0;
+ * - symlink swap: the path resolving to another file is handled as a rotation;
+ * - files appearing later (globs are expanded every poll) are read from their start;
+ * - deleted files are read to their end and closed.
+ *
+ * Positions are checkpointed as (device, inode, offset) only up to lines the output channel
+ * has accepted, so a restart neither loses nor repeats a line. Lines are read in chunks at
+ * an offset, never a whole file at once; invalid UTF-8 becomes U+FFFD.
+ *
+ * @example
+ * ```ts ignore
+ * import { Channel } from "../../core/mod.ts";
+ * import { FileTailSource, type RawLine } from "./mod.ts";
+ * const out = new Channel<RawLine>("raw", 1024);
+ * const src = new FileTailSource({ paths: ["/var/log/auth.log", "/var/log/nginx/*.log"] }, out);
+ * await src.start();
+ * ```
+ */
+export class FileTailSource implements LineSource {
+  readonly name: string;
+  readonly #paths: string[];
+  readonly #startAt: "end" | "start";
+  readonly #maxLineBytes: number;
+  readonly #pollMs: number;
+  readonly #checkpoints?: Checkpoints;
+  readonly #prefix: string;
+  readonly #flushIntervalMs: number;
+  readonly #rotateWaitMs: number;
+  readonly #format: RawLine["format"];
+  readonly #stopTimeoutMs: number;
+  readonly #out: Channel<RawLine>;
+  readonly #buf: Uint8Array;
+  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
+  readonly #sleeper = new Sleeper();
+  #tailers = new Map<string, Tailer>();
+  /** Problems by path or pattern; cleared when that path reads fine again. */
+  #errors = new Map<string, string>();
+  #running = false;
+  #stopping = false;
+  #outClosed = false;
+  #loop?: Promise<void>;
+  #flushTimer?: ReturnType<typeof setInterval>;
+  #flushChain: Promise<void> = Promise.resolve();
+  #stats = { ...emptyStats(), rotations: 0, truncations: 0 };
+
+  constructor(opts: FileTailOptions, out: Channel<RawLine>) {
+    this.name = opts.name ?? "files";
+    this.#paths = [...opts.paths];
+    this.#startAt = opts.startAt ?? "end";
+    this.#maxLineBytes = positiveInt("maxLineBytes", opts.maxLineBytes ?? 65536);
+    this.#pollMs = positiveInt("pollMs", opts.pollMs ?? 250);
+    this.#checkpoints = opts.checkpoints;
+    this.#prefix = opts.checkpointPrefix ?? "logs.files:";
+    this.#flushIntervalMs = positiveInt("flushIntervalMs", opts.flushIntervalMs ?? 5000);
+    this.#rotateWaitMs = Math.max(0, opts.rotateWaitMs ?? 5000);
+    this.#format = opts.format ?? "plain";
+    this.#stopTimeoutMs = positiveInt("stopTimeoutMs", opts.stopTimeoutMs ?? 5000);
+    this.#buf = new Uint8Array(positiveInt("readChunkBytes", opts.readChunkBytes ?? 65536));
+    this.#out = out;
+    for (const p of this.#paths) {
+      if (!p.startsWith("/")) {
+        throw new IronpostError("E_FILE_PATH", `File path "${p}" must be absolute`, { path: p });
+      }
+    }
+  }
+
+  /**
+   * Open the files that exist now and place each at its checkpoint or per `startAt`, then
+   * poll. Positions are taken here, not in the first poll, so a line written right after
+   * `start()` resolves is read even with `startAt: "end"`.
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopping = false;
+    this.#outClosed = false;
+    this.#tailers = new Map();
+    this.#errors.clear();
+    await this.#scan(true);
+    this.#flushTimer = setInterval(() => void this.#flush(), this.#flushIntervalMs);
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Stop polling, write the checkpoints and close the files. A line being handed to a full
+   * channel is waited for (up to `stopTimeoutMs`) so the checkpoint includes it when accepted.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#stopping = true;
+    this.#sleeper.wake();
+    clearInterval(this.#flushTimer);
+    if (this.#loop && !(await settlesWithin(this.#loop, this.#stopTimeoutMs))) {
+      this.#errors.set("stop", "a line was still waiting for the output channel at stop");
+    }
+    await this.#flush();
+    for (const t of this.#tailers.values()) {
+      for (const f of [t.cur, ...t.retired]) if (f) closeQuietly(f.file);
+      t.cur = undefined;
+      t.retired = [];
+    }
+    this.#running = false;
+  }
+
+  health(): Health {
+    if (!this.#running) return { state: "unhealthy", reason: "not running" };
+    if (this.#outClosed) return { state: "unhealthy", reason: "output channel closed" };
+    if (this.#errors.size > 0) {
+      return {
+        state: "degraded",
+        reason: [...this.#errors].map(([k, v]) => `${k}: ${v}`).join("; "),
+      };
+    }
+    return { state: "healthy" };
+  }
+
+  stats(): FileTailStats {
+    let files = 0;
+    for (const t of this.#tailers.values()) if (t.cur) files++;
+    return { ...this.#stats, files };
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping && !this.#outClosed) {
+      await this.#scan(false);
+      for (const t of [...this.#tailers.values()]) {
+        if (this.#stopping || this.#outClosed) break;
+        try {
+          await this.#poll(t);
+          this.#errors.delete(t.path);
+        } catch (err) {
+          this.#errors.set(t.path, errorMessage(err));
+        }
+      }
+      if (this.#stopping) break;
+      await this.#sleeper.sleep(this.#pollMs);
+    }
+  }
+
+  /** Expand the patterns; start tailing new matches, forget gone ones with nothing open. */
+  async #scan(initial: boolean): Promise<void> {
+    const matched = new Set<string>();
+    for (const pattern of this.#paths) {
+      try {
+        for (const p of await expandGlob(pattern)) matched.add(p);
+        this.#errors.delete(pattern);
+      } catch (err) {
+        this.#errors.set(pattern, errorMessage(err));
+      }
+    }
+    for (const path of matched) {
+      if (this.#tailers.has(path)) continue;
+      try {
+        await this.#track(path, initial);
+      } catch (err) {
+        this.#errors.set(path, errorMessage(err));
+      }
+    }
+    for (const [path, t] of this.#tailers) {
+      if (!matched.has(path) && !t.cur && t.retired.length === 0) this.#tailers.delete(path);
+    }
+  }
+
+  /**
+   * Start tailing a newly matched path, unless it names a file already open under another
+   * name. That happens when a glob also matches rotated names (`app.log*`): after
+   * `app.log` → `app.log.1` the file must go on from where it was, not be read again. A file
+   * another tailer has rotated away (or whose path vanished) is handed over with its
+   * position; one still current elsewhere (not yet seen rotated, or an alias such as a
+   * symlink to it) is left alone this round.
+   */
+  async #track(path: string, initial: boolean): Promise<void> {
+    let st: Deno.FileInfo | undefined;
+    try {
+      st = await Deno.stat(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    const t: Tailer = { path, retired: [], dirty: false };
+    if (st?.isFile) {
+      const ino = st.ino ?? 0;
+      for (const other of this.#tailers.values()) {
+        const i = other.retired.findIndex((f) => f.dev === st.dev && f.ino === ino);
+        const isCur = other.cur?.dev === st.dev && other.cur.ino === ino;
+        if (i === -1 && !isCur) continue;
+        if (isCur && other.missingSince === undefined) return;
+        const f = isCur ? other.cur! : other.retired.splice(i, 1)[0];
+        if (isCur) other.cur = undefined;
+        t.cur = { file: f.file, dev: f.dev, ino: f.ino, splitter: f.splitter };
+        // Up to the start of a partial last line: that is what was handed over.
+        t.accepted = { dev: f.dev, ino: f.ino, offset: f.splitter.position - f.splitter.pending };
+        t.dirty = true;
+        this.#tailers.set(path, t);
+        return;
+      }
+    }
+    this.#tailers.set(path, t);
+    await this.#openCurrent(t, initial);
+  }
+
+  /**
+   * Take the file the path names now as the current one. At start a checkpoint for the same
+   * inode resumes it; any other file is new to us and read from 0, except at start without
+   * a checkpoint, where `startAt` decides.
+   */
+  async #openCurrent(t: Tailer, initial: boolean): Promise<void> {
+    const opened = await openRegular(t.path);
+    if (!opened) return;
+    const [file, st] = opened;
+    try {
+      let offset = 0;
+      if (initial) {
+        const saved = await this.#loadCheckpoint(t.path);
+        if (saved && saved.dev === st.dev && saved.ino === (st.ino ?? 0)) {
+          // Shorter than the checkpoint: truncated while we were down; all of it is new.
+          offset = saved.offset <= st.size ? saved.offset : 0;
+        } else if (!saved && this.#startAt === "end") {
+          offset = st.size;
+        }
+      }
+      if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+      this.#adopt(t, file, st, offset);
+    } catch (err) {
+      closeQuietly(file);
+      throw err;
+    }
+  }
+
+  #adopt(t: Tailer, file: Deno.FsFile, st: Deno.FileInfo, offset: number): void {
+    const dev = st.dev;
+    const ino = st.ino ?? 0;
+    t.cur = { file, dev, ino, splitter: new LineSplitter(this.#maxLineBytes, { start: offset }) };
+    t.accepted = { dev, ino, offset };
+    t.dirty = true;
+  }
+
+  async #poll(t: Tailer): Promise<void> {
+    const now = Date.now();
+    for (const r of [...t.retired]) {
+      await this.#drain(t, r);
+      if (this.#stopping) return;
+      if (now >= r.until) {
+        await this.#flushPartial(t, r);
+        closeQuietly(r.file);
+        t.retired.splice(t.retired.indexOf(r), 1);
+      }
+    }
+    if (!t.cur) {
+      await this.#openCurrent(t, false);
+      if (!t.cur) return;
+    }
+    const cur = t.cur;
+    // Open what the path names rather than stat it: if it is another file we then hold it,
+    // even if it is renamed away again while we finish the old one.
+    const named = await openRegular(t.path);
+    if (named && (named[1].dev !== cur.dev || (named[1].ino ?? 0) !== cur.ino)) {
+      // Rotated: finish what the old file holds before anything of the new one.
+      try {
+        await this.#drain(t, cur);
+      } catch (err) {
+        closeQuietly(named[0]);
+        throw err;
+      }
+      this.#stats.rotations++;
+      t.retired.push({ ...cur, until: now + this.#rotateWaitMs });
+      this.#adopt(t, named[0], named[1], 0);
+      t.missingSince = undefined;
+      if (!this.#stopping) await this.#drain(t, t.cur!);
+      return;
+    }
+    if (named) closeQuietly(named[0]);
+    const st = await cur.file.stat();
+    if (st.size < cur.splitter.position) {
+      // copytruncate: the file was emptied under us; what is there now is new.
+      this.#stats.truncations++;
+      await cur.file.seek(0, Deno.SeekMode.Start);
+      cur.splitter.reset(0);
+      t.accepted = { dev: cur.dev, ino: cur.ino, offset: 0 };
+      t.dirty = true;
+    }
+    await this.#drain(t, cur);
+    if (named) {
+      t.missingSince = undefined;
+      return;
+    }
+    // The path is gone: deleted (no links left) or renamed with nothing created yet.
+    t.missingSince ??= now;
+    if (st.nlink === 0 || now - t.missingSince >= this.#rotateWaitMs) {
+      await this.#flushPartial(t, cur);
+      closeQuietly(cur.file);
+      t.cur = undefined;
+      t.missingSince = undefined;
+    }
+  }
+
+  /** Read `of` to its current end, handing each complete line to the channel. */
+  async #drain(t: Tailer, of: OpenFile): Promise<void> {
+    while (!this.#stopping && !this.#outClosed) {
+      const n = await of.file.read(this.#buf);
+      if (n === null || n === 0) return;
+      for (const line of of.splitter.push(this.#buf.subarray(0, n))) {
+        if (!(await this.#emit(t, of, line))) return;
+      }
+    }
+  }
+
+  /** A file that will not grow any more: its unterminated last line is a line too. */
+  async #flushPartial(t: Tailer, of: OpenFile): Promise<void> {
+    const line = of.splitter.flush();
+    if (line) await this.#emit(t, of, line);
+  }
+
+  async #emit(t: Tailer, of: OpenFile, l: SplitLine): Promise<boolean> {
+    // Checked per line: lines not handed over stay after the checkpoint and are read again.
+    if (this.#stopping) return false;
+    const raw: RawLine = {
+      source: `file:${t.path}`,
+      line: this.#decoder.decode(l.bytes),
+      receivedAt: Date.now(),
+      format: this.#format,
+    };
+    if (l.truncated) raw.truncated = true;
+    try {
+      await this.#out.send(raw);
+    } catch (err) {
+      if (!(err instanceof ChannelClosedError)) throw err;
+      this.#outClosed = true;
+      return false;
+    }
+    this.#stats.lines++;
+    this.#stats.bytes += l.bytes.length;
+    if (l.truncated) this.#stats.truncated++;
+    if (t.cur === of) {
+      t.accepted = { dev: of.dev, ino: of.ino, offset: l.end };
+      t.dirty = true;
+    }
+    return true;
+  }
+
+  async #loadCheckpoint(path: string): Promise<Position | undefined> {
+    if (!this.#checkpoints) return undefined;
+    const raw = await this.#checkpoints.get(this.#prefix + path);
+    if (raw === undefined) return undefined;
+    try {
+      const p = JSON.parse(raw) as Partial<Position>;
+      if ([p.dev, p.ino, p.offset].every((v) => Number.isSafeInteger(v) && v! >= 0)) {
+        return p as Position;
+      }
+    } catch {
+      // fall through: a damaged checkpoint is reported and ignored
+    }
+    this.#errors.set(`checkpoint ${path}`, `ignored invalid value ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+
+  /** Write changed positions; flushes run one after another, never overlapping. */
+  #flush(): Promise<void> {
+    this.#flushChain = this.#flushChain.then(async () => {
+      if (!this.#checkpoints) return;
+      for (const t of this.#tailers.values()) {
+        if (!t.dirty || !t.accepted) continue;
+        t.dirty = false;
+        try {
+          await this.#checkpoints.set(this.#prefix + t.path, JSON.stringify(t.accepted));
+          this.#errors.delete(`checkpoint ${t.path}`);
+        } catch (err) {
+          t.dirty = true;
+          this.#errors.set(`checkpoint ${t.path}`, errorMessage(err));
+        }
+      }
+    });
+    return this.#flushChain;
+  }
+}
+
+function closeQuietly(f: Deno.FsFile): void {
+  try {
+    f.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Open `path` for reading if it is a regular file now; undefined if missing or not a file. */
+async function openRegular(path: string): Promise<[Deno.FsFile, Deno.FileInfo] | undefined> {
+  let file: Deno.FsFile;
+  try {
+    // stat first: opening a FIFO a glob happened to match would block until a writer came.
+    if (!(await Deno.stat(path)).isFile) return undefined;
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  try {
+    const st = await file.stat();
+    if (st.isFile) return [file, st];
+    file.close();
+    return undefined;
+  } catch (err) {
+    closeQuietly(file);
+    throw err;
+  }
+}

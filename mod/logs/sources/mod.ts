@@ -1,0 +1,14 @@
+/**
+ * Log sources: producers of raw lines for the log pipeline. Each is constructed from its
+ * options and an output `Channel<RawLine>`, and waits on the channel when it is full.
+ * @module
+ */
+export type { RawLine } from "./raw_line.ts";
+export { emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+export { type Checkpoints, checkpointsFromStore, type CheckpointStore } from "./checkpoints.ts";
+export { type FileTailOptions, FileTailSource, type FileTailStats } from "./file_tail.ts";
+export { journalctlArgs, type JournaldOptions, JournaldSource } from "./journald.ts";
+export { type SyslogUdpOptions, SyslogUdpSource, type SyslogUdpStats } from "./syslog_udp.ts";
+export { type SyslogTcpOptions, SyslogTcpSource, type SyslogTcpStats } from "./syslog_tcp.ts";
+export { raiseReceiveBuffer, type ReceiveBuffer } from "./socket_buffer.ts";
+export { expandGlob, globToRegExp } from "./glob.ts";
