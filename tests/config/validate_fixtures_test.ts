@@ -7,6 +7,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { join } from "node:path";
 import { FIXTURES, ROOT, runAgent } from "../helpers/agent.ts";
+import { requireRoot } from "../helpers/require.ts";
 
 const CONFIG_FIXTURES = join(FIXTURES, "config");
 const BROKEN = join(CONFIG_FIXTURES, "broken");
@@ -173,11 +174,38 @@ Deno.test("--validate accepts the shipped config", async () => {
   assertEquals(lines(r.stdout), [`${SHIPPED}: config is valid`]);
 });
 
+/**
+ * Make the directories an installed Ironpost has (what install.sh creates), for the time of
+ * `fn`, removing only those this created. The original config names them.
+ */
+async function withInstallDirs(dirs: string[], fn: () => Promise<void>): Promise<void> {
+  const created: string[] = [];
+  for (const d of dirs) {
+    try {
+      await Deno.stat(d);
+    } catch {
+      await Deno.mkdir(d, { recursive: true, mode: 0o755 });
+      await Deno.chmod(d, 0o755);
+      created.push(d);
+    }
+  }
+  try {
+    await fn();
+  } finally {
+    for (const d of created.reverse()) await Deno.remove(d).catch(() => {});
+    await Deno.remove("/etc/ironpost").catch(() => {}); // only if now empty
+  }
+}
+
 Deno.test("--validate accepts the original design's config unchanged (warnings allowed)", async () => {
-  const r = await runAgent(["--validate", "--config", ORIGINAL], { flagsFrom: ORIGINAL });
-  assertEquals(r.code, 0, `stderr:\n${r.stderr}`);
-  const warnings = lines(r.stderr);
-  for (const w of warnings) assert(w.startsWith(`${ORIGINAL}:`) && w.includes(": warning: "), w);
-  const suffix = warnings.length ? ` (${warnings.length} warning(s))` : "";
-  assertEquals(lines(r.stdout), [`${ORIGINAL}: config is valid${suffix}`]);
+  // The log pipeline is built, so its rules_dir must exist, as on an installed host.
+  if (!requireRoot()) return;
+  await withInstallDirs(["/etc/ironpost/rules", "/etc/ironpost/policies"], async () => {
+    const r = await runAgent(["--validate", "--config", ORIGINAL], { flagsFrom: ORIGINAL });
+    assertEquals(r.code, 0, `stderr:\n${r.stderr}`);
+    const warnings = lines(r.stderr);
+    for (const w of warnings) assert(w.startsWith(`${ORIGINAL}:`) && w.includes(": warning: "), w);
+    const suffix = warnings.length ? ` (${warnings.length} warning(s))` : "";
+    assertEquals(lines(r.stdout), [`${ORIGINAL}: config is valid${suffix}`]);
+  });
 });
