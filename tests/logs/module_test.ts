@@ -102,3 +102,89 @@ Deno.test("agent: --validate includes the enabled rules and a broken rule fails 
   await Deno.remove(dir, { recursive: true });
   await Deno.remove(rules, { recursive: true });
 });
+
+Deno.test({
+  name: "agent: SIGHUP reloads rules atomically; a broken rule file keeps the old set",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const rules = await Deno.makeTempDir();
+    await Deno.chmod(rules, 0o755);
+    const rule = (title: string, keyword: string) =>
+      `title: ${title}\nlogsource:\n  product: linux\n  service: syslog\ndetection:\n` +
+      `  keywords:\n    - '${keyword}'\n  condition: keywords\nlevel: high\n`;
+    await Deno.writeTextFile(`${rules}/a.yml`, rule("Alpha marker", "alpha-marker"));
+    const { dir, config } = await tempAgentConfig();
+    await Deno.mkdir(`${dir}/logs`);
+    const log = `${dir}/logs/app.log`;
+    await Deno.writeTextFile(log, "");
+    await Deno.writeTextFile(
+      config,
+      `[log_pipeline]\nenabled = true\nfile_paths = ["${log}"]\nrules_dir = "${rules}"\n` +
+        `suppress_window_secs = 0\n`,
+      { append: true },
+    );
+    const socket = `${dir}/run/ironpost.sock`;
+    const agent = await spawnAgent(["run", "--config", config], { flagsFrom: config });
+    const logs = new OutputTail(agent.stderr);
+    const out = new OutputTail(agent.stdout);
+    const cli = (args: string[]) => runAgent([...args, "--config", config], { flagsFrom: config });
+    const titles = async () =>
+      (JSON.parse((await cli(["alerts", "--json"])).stdout || "[]") as { title: string }[])
+        .map((a) => a.title);
+    const line = async (msg: string) => {
+      const t = new Date();
+      const month = t.toLocaleString("en-US", { month: "short" });
+      await Deno.writeTextFile(
+        log,
+        `${month} ${String(t.getDate()).padStart(2, " ")} ${
+          t.toTimeString().slice(0, 8)
+        } web1 app[1]: ${msg}\n`,
+        { append: true },
+      );
+    };
+    try {
+      assert(
+        await waitFor(async () => {
+          try {
+            return (await controlRequest(socket, "GET", "/health", 1000)).status === 200;
+          } catch {
+            return false;
+          }
+        }, 15000),
+        logs.text,
+      );
+      await line("alpha-marker seen");
+      assert(await waitFor(async () => (await titles()).includes("Alpha marker"), 5000), logs.text);
+
+      // A broken file: the reload is refused and the running set keeps matching.
+      await Deno.writeTextFile(`${rules}/b.yml`, "title: Broken\ndetection:\n  condition: nope\n");
+      agent.kill("SIGHUP");
+      assert(await logs.waitFor(/rules not reloaded, keeping the running set/), logs.text);
+      await line("alpha-marker again");
+      assert(
+        await waitFor(
+          async () => (await titles()).filter((t) => t === "Alpha marker").length === 2,
+          5000,
+        ),
+        "the old rules still run",
+      );
+
+      // Fixed: the new set replaces the old one in one step.
+      await Deno.writeTextFile(`${rules}/b.yml`, rule("Beta marker", "beta-marker"));
+      agent.kill("SIGHUP");
+      assert(await logs.waitFor(/SIGHUP: reloaded 2 rule\(s\)/), logs.text);
+      await line("beta-marker seen");
+      assert(await waitFor(async () => (await titles()).includes("Beta marker"), 5000), logs.text);
+      const m = (await controlRequest(socket, "GET", "/metrics")).body;
+      assertMatch(m, /^ironpost_rule_reloads_total\{result="failed"\} 1$/m);
+      assertMatch(m, /^ironpost_rule_reloads_total\{result="ok"\} 1$/m);
+    } finally {
+      agent.kill("SIGTERM");
+      assertEquals((await agent.status).code, 0, logs.text);
+      await Promise.all([logs.closed(), out.closed()]);
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(rules, { recursive: true });
+    }
+  },
+});
