@@ -12,6 +12,7 @@ import {
   spawnAgent,
   tempAgentConfig,
   waitFor,
+  waitHealthy,
 } from "../helpers/agent.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { type VethPair, withVethPair } from "../helpers/netns.ts";
@@ -35,13 +36,7 @@ async function startAgent(config: string, socket: string) {
   const agent = await spawnAgent(["run", "--config", config], { flagsFrom: config });
   const logs = new OutputTail(agent.stderr);
   const out = new OutputTail(agent.stdout);
-  const healthy = await waitFor(async () => {
-    try {
-      return (await controlRequest(socket, "GET", "/health", 1000)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 15000);
+  const healthy = await waitHealthy(socket);
   assert(healthy, logs.text);
   return {
     agent,

@@ -114,3 +114,15 @@ export class OutputTail {
     return this.#done;
   }
 }
+
+/** Wait until the agent behind `socket` answers GET /health with 200. */
+export async function waitHealthy(socket: string, ms = 15000): Promise<boolean> {
+  const { controlRequest } = await import("../../mod/daemon/mod.ts");
+  return await waitFor(async () => {
+    try {
+      return (await controlRequest(socket, "GET", "/health", 1000)).status === 200;
+    } catch {
+      return false;
+    }
+  }, ms);
+}

@@ -10,6 +10,7 @@ import {
   spawnAgent,
   tempAgentConfig,
   waitFor,
+  waitHealthy,
 } from "../helpers/agent.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 
@@ -42,13 +43,7 @@ Deno.test({
     const out = new OutputTail(agent.stdout);
     try {
       assert(
-        await waitFor(async () => {
-          try {
-            return (await controlRequest(socket, "GET", "/health", 1000)).status === 200;
-          } catch {
-            return false;
-          }
-        }, 15000),
+        await waitHealthy(socket),
         logs.text,
       );
       assertMatch(logs.text, /loaded \d+ rule\(s\) and \d+ correlation\(s\)/);
@@ -145,13 +140,7 @@ Deno.test({
     };
     try {
       assert(
-        await waitFor(async () => {
-          try {
-            return (await controlRequest(socket, "GET", "/health", 1000)).status === 200;
-          } catch {
-            return false;
-          }
-        }, 15000),
+        await waitHealthy(socket),
         logs.text,
       );
       await line("alpha-marker seen");

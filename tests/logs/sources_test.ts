@@ -17,6 +17,7 @@ import {
 import { LineSplitter } from "../../mod/logs/sources/line_splitter.ts";
 import { OctetCountingDecoder } from "../../mod/logs/sources/octet_counting.ts";
 import { SqliteStore } from "../../mod/store/mod.ts";
+import { LIBC_PATHS } from "../../ffi/libc.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { requirePart } from "../helpers/require.ts";
 
@@ -673,6 +674,45 @@ Deno.test("syslog UDP source", async (t) => {
         assertEquals(src.stats().recvBufferBytes >= 4 * 1024 * 1024, true);
         assert((await ssReceiveBuffer(port)) >= 8 * 1024 * 1024);
         assertEquals(src.health().state, "healthy");
+      },
+    );
+
+    await t.step(
+      "it needs only --allow-net and --allow-ffi scoped to libc (no /proc)",
+      async () => {
+        const libc = LIBC_PATHS.find(exists)!;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--no-prompt",
+            "--allow-net=127.0.0.1",
+            `--allow-ffi=${libc}`,
+            new URL("../fixtures/logs_sources/udp_least_privilege.ts", import.meta.url).pathname,
+          ],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const stderr = new Response(child.stderr).text();
+        const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        let out = "";
+        while (!out.includes("\n")) {
+          const r = await reader.read();
+          if (r.done) break;
+          out += r.value;
+        }
+        try {
+          assert(out.includes("\n"), `no report from the child: ${out} ${await stderr}`);
+          const report = JSON.parse(out);
+          assertEquals(report.health, { state: "healthy" });
+          assertEquals(report.recvBufferBytes, 4 * 1024 * 1024);
+          assert((await ssReceiveBuffer(report.port)) >= 8 * 1024 * 1024);
+        } finally {
+          await child.stdin.close();
+          await reader.cancel();
+          await child.status;
+          await stderr;
+        }
       },
     );
 

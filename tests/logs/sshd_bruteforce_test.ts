@@ -12,6 +12,7 @@ import {
   spawnAgent,
   tempAgentConfig,
   waitFor,
+  waitHealthy,
 } from "../helpers/agent.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { requirePart, requireRoot } from "../helpers/require.ts";
@@ -98,13 +99,7 @@ Deno.test({
       logs = new OutputTail(agent.stderr);
       socket = `${dir}/run/ironpost.sock`;
       assert(
-        await waitFor(async () => {
-          try {
-            return (await controlRequest(socket, "GET", "/health", 1000)).status === 200;
-          } catch {
-            return false;
-          }
-        }, 15000),
+        await waitHealthy(socket),
         logs.text,
       );
 
