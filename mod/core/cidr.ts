@@ -42,6 +42,7 @@ export function parseCidr(text: string): Cidr | string {
     }
     prefix = Number(p);
   }
+  if (prefix === max) return { family: ip.family, bytes: ip.bytes, prefix };
   const masked = maskBytes(ip.bytes, prefix);
   if (!masked.every((b, i) => b === ip.bytes[i])) {
     return `"${text}" has host bits set below /${prefix}; the network is ${
@@ -83,15 +84,26 @@ export function formatIp(bytes: Uint8Array): string {
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
 
+// Hand-written (no split, no regex): blocklists of a million entries are parsed at start.
 function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    // No leading zeros: "010" is octal to some parsers and decimal to others.
-    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i]) || Number(parts[i]) > 255) return undefined;
-    out[i] = Number(parts[i]);
+  let part = 0, value = 0, digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) { // "."
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      // No leading zeros: "010" is octal to some parsers and decimal to others.
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return undefined;
+    } else return undefined;
   }
+  if (part !== 3 || digits === 0) return undefined;
+  out[3] = value;
   return out;
 }
 
@@ -100,26 +112,52 @@ function parseIpv6(text: string): Uint8Array | undefined {
   let head = text;
   let tail4: Uint8Array | undefined;
   const lastColon = text.lastIndexOf(":");
-  if (text.slice(lastColon + 1).includes(".")) {
+  if (text.indexOf(".", lastColon) >= 0) {
     tail4 = parseIpv4(text.slice(lastColon + 1));
     if (!tail4) return undefined;
     head = text.slice(0, lastColon + 1) + "0:0";
   }
-  const halves = head.split("::");
-  if (halves.length > 2) return undefined;
-  const parse = (s: string) => s === "" ? [] : s.split(":");
-  const left = parse(halves[0]);
-  const right = halves.length === 2 ? parse(halves[1]) : [];
+  // At most one "::"; the groups on each side are 1-4 hex digits each.
+  const gap = head.indexOf("::");
+  if (gap >= 0 && head.indexOf("::", gap + 1) >= 0) return undefined;
+  const left = hexGroups(gap < 0 ? head : head.slice(0, gap));
+  const right = gap < 0 ? [] : hexGroups(head.slice(gap + 2));
+  if (!left || !right) return undefined;
   const total = left.length + right.length;
-  if (halves.length === 1 ? total !== 8 : total > 7) return undefined;
-  const groups = [...left, ...Array(8 - total).fill("0"), ...right];
+  if (gap < 0 ? total !== 8 : total > 7) return undefined;
+  const groups = [...left, ...new Array<number>(8 - total).fill(0), ...right];
   const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(groups[i])) return undefined;
-    const v = parseInt(groups[i], 16);
-    out[i * 2] = v >> 8;
-    out[i * 2 + 1] = v & 0xff;
+  for (let g = 0; g < 8; g++) {
+    out[g * 2] = groups[g] >> 8;
+    out[g * 2 + 1] = groups[g] & 0xff;
   }
   if (tail4) out.set(tail4, 12);
+  return out;
+}
+
+/** "1:2:ab" to [1, 2, 0xab]; undefined for an empty group or a non-hex character. */
+function hexGroups(s: string): number[] | undefined {
+  if (s === "") return [];
+  const out: number[] = [];
+  let value = 0, digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 58;
+    if (c === 58) { // ":" or the end
+      if (digits === 0) return undefined;
+      out.push(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c >= 48 && c <= 57
+      ? c - 48
+      : c >= 97 && c <= 102
+      ? c - 87
+      : c >= 65 && c <= 70
+      ? c - 55
+      : -1;
+    if (d < 0 || ++digits > 4) return undefined;
+    value = value * 16 + d;
+  }
   return out;
 }

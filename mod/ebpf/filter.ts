@@ -181,19 +181,21 @@ export class XdpFilter {
    */
   replaceList(kind: ListKind, next: Cidr[]): { added: number; removed: number } {
     const cur = this.#lists[kind];
-    const want = new Map(next.map((c) => [cidrKey(c), c]));
-    const adds = [...want].filter(([k]) => !cur.has(k)).map(([, c]) => c);
-    const removes = [...cur].filter(([k]) => !want.has(k)).map(([, c]) => c);
+    const want = new Map<string, Cidr>();
+    for (const c of next) want.set(cidrKey(c), c);
+    const adds: [string, Cidr][] = [];
+    for (const e of want) if (!cur.has(e[0])) adds.push(e);
+    const removes: [string, Cidr][] = [];
+    for (const e of cur) if (!want.has(e[0])) removes.push(e);
     const one = new Uint8Array([1]);
     for (const family of [4, 6] as const) {
-      const fd = this.#fds[`${kind}_v${family}`];
-      const batch = adds.filter((c) => c.family === family);
-      this.#bulkInsert(fd, batch, family === 4 ? SIZE.lpm_v4_key : SIZE.lpm_v6_key, one);
+      const batch = adds.filter(([, c]) => c.family === family).map(([, c]) => c);
+      this.#bulkInsert(this.#fds[`${kind}_v${family}`], batch, family, one);
     }
-    for (const c of adds) cur.set(cidrKey(c), c);
-    for (const c of removes) {
+    for (const [k, c] of adds) cur.set(k, c);
+    for (const [k, c] of removes) {
       bpf.mapDelete(this.#fds[`${kind}_v${c.family}`], encodeLpmKey(c));
-      cur.delete(cidrKey(c));
+      cur.delete(k);
     }
     return { added: adds.length, removed: removes.length };
   }
@@ -255,11 +257,17 @@ export class XdpFilter {
     bpf.objectClose(this.#obj.obj);
   }
 
-  #bulkInsert(fd: number, list: Cidr[], keySize: number, one: Uint8Array<ArrayBuffer>): void {
+  #bulkInsert(fd: number, list: Cidr[], family: 4 | 6, one: Uint8Array<ArrayBuffer>): void {
     if (list.length === 0) return;
     if (list.length >= 64) {
+      // struct lpm_v4_key / lpm_v6_key packed back to back, written in place.
+      const keySize = family === 4 ? SIZE.lpm_v4_key : SIZE.lpm_v6_key;
       const keys = new Uint8Array(list.length * keySize);
-      list.forEach((c, i) => keys.set(encodeLpmKey(c), i * keySize));
+      const view = new DataView(keys.buffer);
+      for (let i = 0; i < list.length; i++) {
+        view.setUint32(i * keySize, list[i].prefix, true);
+        keys.set(list[i].bytes, i * keySize + 4);
+      }
       const values = new Uint8Array(list.length).fill(1);
       try {
         bpf.mapUpdateBatch(fd, keys, values, list.length);

@@ -31,6 +31,24 @@ Deno.test("CIDR and IP parsing", async (t) => {
     assertEquals(parseIp("1::2::3"), undefined);
   });
 
+  await t.step("IPv6 edge forms", () => {
+    const ok = ["::", "::1", "1::", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "::ffff:198.18.0.1"];
+    for (const t of ok) assert(parseIp(t), `${t} is an address`);
+    const bad = [
+      "1:",
+      ":1",
+      "1::2::3",
+      "1:::2",
+      ":::",
+      "12345::",
+      "fe80::1%eth0",
+      "1::2:3:4:5:6:7:8",
+      "1:2:3:4:5:6:7:8:9",
+      "1:2:3:4:5:6:7:g",
+    ];
+    for (const t of bad) assertEquals(parseIp(t), undefined, t);
+  });
+
   await t.step("property: formatting then parsing any address round-trips", () => {
     fc.assert(
       fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (text) => {

@@ -1,5 +1,11 @@
 import { IronpostError } from "../../mod/core/mod.ts";
-import { collectCidrs, DecisionTable, parseTtl, readCidrFile } from "../../mod/ebpf/mod.ts";
+import {
+  cidrKey,
+  collectCidrs,
+  DecisionTable,
+  parseTtl,
+  readCidrFile,
+} from "../../mod/ebpf/mod.ts";
 import { FIXTURES } from "../helpers/agent.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 
@@ -21,9 +27,10 @@ Deno.test("CIDR list files", async (t) => {
     ]);
   });
 
-  await t.step("inline and file entries merge without duplicates", async () => {
+  await t.step("inline and file entries merge (duplicates collapse in replaceList)", async () => {
     const list = await collectCidrs(["198.18.0.0/24", "198.18.9.9"], [`${FIXTURES}ebpf/allow.txt`]);
-    assertEquals(list.length, 4);
+    assertEquals(list.length, 5);
+    assertEquals(new Set(list.map(cidrKey)).size, 4);
   });
 });
 

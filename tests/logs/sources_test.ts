@@ -703,7 +703,8 @@ Deno.test("syslog UDP source", async (t) => {
         }
         try {
           assert(out.includes("\n"), `no report from the child: ${out} ${await stderr}`);
-          const report = JSON.parse(out);
+  Deno.writeTextFileSync("/tmp/dbg.txt", "got " + out, {append: true});
+        const report = JSON.parse(out);
           assertEquals(report.health, { state: "healthy" });
           assertEquals(report.recvBufferBytes, 4 * 1024 * 1024);
           assert((await ssReceiveBuffer(report.port)) >= 8 * 1024 * 1024);

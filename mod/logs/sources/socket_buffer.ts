@@ -1,21 +1,39 @@
 /**
- * Raising a UDP socket's receive buffer, which Deno has no API for: `Deno.listenDatagram`
- * takes no buffer option, and node:dgram's `recvBufferSize` / `setRecvBufferSize()` are
- * accepted by Deno 2.x but only remembered in JavaScript (getRecvBufferSize() echoes them
- * while `ss -uamn` still shows the kernel default, rb212992). What works is setsockopt(2)
- * through FFI on the socket's descriptor, found by its inode in /proc/self/net/udp{,6} and
- * /proc/self/fd. Linux only (like Ironpost).
+ * Socket options of a UDP socket that Deno has no API for. `Deno.listenDatagram` takes no
+ * buffer option, and node:dgram's `recvBufferSize` / `setRecvBufferSize()` are accepted by
+ * Deno 2.x but only remembered in JavaScript: getRecvBufferSize() echoes the value while
+ * `ss -uamn` still shows the kernel default (rb212992). What works is setsockopt(2) through
+ * FFI on the socket's descriptor.
+ *
+ * Deno does not expose that descriptor, and reading /proc/self needs `--allow-all` in Deno
+ * 2, so the descriptor is found with FFI alone: the datagram socket whose getsockname()
+ * is the address node:dgram bound. Only `--allow-ffi` (which may be scoped to libc's path)
+ * is needed. Linux only, like Ironpost.
  */
-import { parseIp } from "../../core/mod.ts";
+import { IronpostError, parseIp } from "../../core/mod.ts";
 import { firstExisting, LIBC_PATHS } from "../../../ffi/libc.ts";
 
 const SOL_SOCKET = 1;
+const SO_TYPE = 3;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
+const SO_MEMINFO = 55;
+const SOCK_DGRAM = 2;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const RLIMIT_NOFILE = 7;
+/** Index of the drop counter in SO_MEMINFO's array (linux/sock_diag.h SK_MEMINFO_DROPS). */
+const SK_MEMINFO_DROPS = 8;
+/** sockaddr's family field is in host byte order. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Never scan more descriptors than this, whatever RLIMIT_NOFILE says. */
+const MAX_FD_SCAN = 1 << 16;
 
 const SYMBOLS = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The outcome of `raiseReceiveBuffer`. */
@@ -25,7 +43,7 @@ export interface ReceiveBuffer {
    * bookkeeping, so `ss -uamn` shows `rb` = 2 × this.
    */
   bytes: number;
-  /** How it was set: plain SO_RCVBUF (within net.core.rmem_max), or SO_RCVBUFFORCE (root). */
+  /** How: plain SO_RCVBUF (within net.core.rmem_max), SO_RCVBUFFORCE (CAP_NET_ADMIN), or not. */
   via: "SO_RCVBUF" | "SO_RCVBUFFORCE" | "already" | "none";
   /** Why it is below what was asked, when it is. */
   problem?: string;
@@ -38,104 +56,157 @@ export interface LocalUdpAddress {
 }
 
 /**
- * Set the receive buffer of this process's UDP socket bound to `local` to at least `bytes`.
- * Plain SO_RCVBUF is capped by net.core.rmem_max; above it SO_RCVBUFFORCE is tried, which
- * needs CAP_NET_ADMIN (rsyslog does the same). Never throws: without FFI permission or the
- * socket, the result says why.
+ * Options of one UDP socket of this process, reached through its descriptor. Close it
+ * before the socket: afterwards the descriptor number may belong to something else.
+ *
+ * @example
+ * ```ts ignore
+ * import dgram from "node:dgram";
+ * import { UdpSocketControl } from "./socket_buffer.ts";
+ * const s = dgram.createSocket("udp4");
+ * s.bind(5514, "127.0.0.1", () => {
+ *   const ctl = UdpSocketControl.find(s.address());
+ *   console.log(ctl.raiseReceiveBuffer(4 * 1024 * 1024)); // { bytes: 4194304, via: "SO_RCVBUF" }
+ *   ctl.close();
+ * });
+ * ```
  */
-export function raiseReceiveBuffer(local: LocalUdpAddress, bytes: number): ReceiveBuffer {
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
-  try {
-    const inode = udpSocketInode(local);
-    if (inode === undefined) {
-      return { bytes: 0, via: "none", problem: "socket not found in /proc/self/net/udp" };
+export class UdpSocketControl {
+  readonly fd: number;
+  #lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+  private constructor(lib: Deno.DynamicLibrary<typeof SYMBOLS>, fd: number) {
+    this.#lib = lib;
+    this.fd = fd;
+  }
+
+  /**
+   * Find the datagram socket bound to `local`. Throws `E_FFI` when FFI is not permitted and
+   * `E_SOCKET_NOT_FOUND` when no descriptor matches.
+   */
+  static find(local: LocalUdpAddress): UdpSocketControl {
+    const ip = parseIp(local.address);
+    if (!ip) {
+      throw new IronpostError("E_SOCKET_NOT_FOUND", `Not an IP address: "${local.address}"`);
     }
-    const fd = socketFd(inode);
-    if (fd === undefined) return { bytes: 0, via: "none", problem: "socket fd not found" };
-    lib = Deno.dlopen(firstExisting(LIBC_PATHS), SYMBOLS);
-    const sym = lib.symbols;
-    const get = (): number => {
-      const v = new Int32Array(1);
-      const len = new Uint32Array([4]);
-      const rc = sym.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, asBytes(v), asBytes(len));
-      return rc === 0 ? v[0] / 2 : 0;
-    };
-    const set = (opt: number): boolean =>
-      sym.setsockopt(fd, SOL_SOCKET, opt, asBytes(new Int32Array([clampInt(bytes)])), 4) === 0;
-    if (get() >= bytes) return { bytes: get(), via: "already" };
-    if (set(SO_RCVBUF) && get() >= bytes) return { bytes: get(), via: "SO_RCVBUF" };
-    if (set(SO_RCVBUFFORCE) && get() >= bytes) return { bytes: get(), via: "SO_RCVBUFFORCE" };
+    let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+    try {
+      lib = Deno.dlopen(firstExisting(LIBC_PATHS), SYMBOLS);
+    } catch (err) {
+      throw new IronpostError(
+        "E_FFI",
+        `Cannot load libc for socket options: ${err instanceof Error ? err.message : err}`,
+        { hint: "grant --allow-ffi (it may be scoped to libc's path)" },
+        { cause: err },
+      );
+    }
+    const fd = findFd(lib.symbols, ip.family === 6 ? AF_INET6 : AF_INET, ip.bytes, local.port);
+    if (fd === undefined) {
+      lib.close();
+      throw new IronpostError(
+        "E_SOCKET_NOT_FOUND",
+        `No UDP socket of this process is bound to ${local.address}:${local.port}`,
+        { address: local.address, port: local.port },
+      );
+    }
+    return new UdpSocketControl(lib, fd);
+  }
+
+  /** SO_RCVBUF as set (half of what the kernel reports). */
+  receiveBuffer(): number {
+    const v = new Int32Array(1);
+    const rc = this.#sym().getsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, bytesOf(v), len(4));
+    return rc === 0 ? v[0] / 2 : 0;
+  }
+
+  /**
+   * Raise the receive buffer to at least `bytes`. Plain SO_RCVBUF is capped by
+   * net.core.rmem_max; above it SO_RCVBUFFORCE is tried, which needs CAP_NET_ADMIN (rsyslog
+   * does the same). Never lowers it.
+   */
+  raiseReceiveBuffer(bytes: number): ReceiveBuffer {
+    if (this.receiveBuffer() >= bytes) return { bytes: this.receiveBuffer(), via: "already" };
+    const value = bytesOf(new Int32Array([Math.min(Math.max(0, Math.floor(bytes)), 0x7fffffff)]));
+    const set = (opt: number) => this.#sym().setsockopt(this.fd, SOL_SOCKET, opt, value, 4) === 0;
+    if (set(SO_RCVBUF) && this.receiveBuffer() >= bytes) {
+      return { bytes: this.receiveBuffer(), via: "SO_RCVBUF" };
+    }
+    if (set(SO_RCVBUFFORCE) && this.receiveBuffer() >= bytes) {
+      return { bytes: this.receiveBuffer(), via: "SO_RCVBUFFORCE" };
+    }
     return {
-      bytes: get(),
+      bytes: this.receiveBuffer(),
       via: "SO_RCVBUF",
       problem: "capped by net.core.rmem_max; SO_RCVBUFFORCE needs CAP_NET_ADMIN",
     };
+  }
+
+  /** Datagrams the kernel dropped on this socket, mostly for a full receive buffer. */
+  drops(): number | undefined {
+    const info = new Uint32Array(SK_MEMINFO_DROPS + 1);
+    const rc = this.#sym().getsockopt(this.fd, SOL_SOCKET, SO_MEMINFO, bytesOf(info), len(36));
+    return rc === 0 ? info[SK_MEMINFO_DROPS] : undefined;
+  }
+
+  close(): void {
+    this.#lib?.close();
+    this.#lib = undefined;
+  }
+
+  #sym(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+    if (!this.#lib) throw new IronpostError("E_SOCKET_CLOSED", "UdpSocketControl is closed");
+    return this.#lib.symbols;
+  }
+}
+
+/** Set the receive buffer of the UDP socket bound to `local`; never throws, says why not. */
+export function raiseReceiveBuffer(local: LocalUdpAddress, bytes: number): ReceiveBuffer {
+  let ctl: UdpSocketControl | undefined;
+  try {
+    ctl = UdpSocketControl.find(local);
+    return ctl.raiseReceiveBuffer(bytes);
   } catch (err) {
-    const why = err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied
-      ? "needs --allow-ffi and read access to /proc/self"
-      : err instanceof Error
-      ? err.message
-      : String(err);
+    const why = err instanceof Error ? err.message : String(err);
     return { bytes: 0, via: "none", problem: `cannot set SO_RCVBUF: ${why}` };
   } finally {
-    lib?.close();
+    ctl?.close();
   }
 }
 
-/**
- * Datagrams the kernel dropped for this socket (the `drops` column of /proc/net/udp):
- * what overflowed the receive buffer. Undefined when the socket is not found.
- */
-export function udpDrops(local: LocalUdpAddress): number | undefined {
-  const row = udpRow(local);
-  return row ? Number(row[12] ?? 0) : undefined;
-}
-
-function udpSocketInode(local: LocalUdpAddress): string | undefined {
-  return udpRow(local)?.[9];
-}
-
-/** The /proc/self/net/udp{,6} row (split on blanks) of the socket bound to `local`. */
-function udpRow(local: LocalUdpAddress): string[] | undefined {
-  const ip = parseIp(local.address);
-  if (!ip) return undefined;
-  const want = `${procHex(ip.bytes)}:${local.port.toString(16).toUpperCase().padStart(4, "0")}`;
-  const table = Deno.readTextFileSync(`/proc/self/net/${ip.family === 6 ? "udp6" : "udp"}`);
-  for (const line of table.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] === want) return f;
-  }
-  return undefined;
-}
-
-/** The kernel prints each 32-bit word of an address in host byte order. */
-function procHex(bytes: Uint8Array): string {
-  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  let out = "";
-  for (let w = 0; w < bytes.length; w += 4) {
-    const word = [...bytes.subarray(w, w + 4)];
-    if (little) word.reverse();
-    out += word.map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join("");
-  }
-  return out;
-}
-
-function socketFd(inode: string): number | undefined {
-  const target = `socket:[${inode}]`;
-  for (const e of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${e.name}`) === target) return Number(e.name);
-    } catch {
-      // closed between listing and reading
+/** The descriptor of the datagram socket bound to family/address/port, by getsockname(). */
+function findFd(
+  sym: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"],
+  family: number,
+  addr: Uint8Array,
+  port: number,
+): number | undefined {
+  const lim = new BigUint64Array(2);
+  const limit = sym.getrlimit(RLIMIT_NOFILE, bytesOf(lim)) === 0
+    ? Math.min(Number(lim[0]), MAX_FD_SCAN)
+    : 1024;
+  const sa = new Uint8Array(128);
+  const view = new DataView(sa.buffer);
+  const saLen = new Uint32Array(1);
+  const type = new Int32Array(1);
+  const addrAt = family === AF_INET6 ? 8 : 4;
+  for (let fd = 0; fd < limit; fd++) {
+    saLen[0] = sa.length;
+    if (sym.getsockname(fd, sa, bytesOf(saLen)) !== 0) continue;
+    if (view.getUint16(0, HOST_LITTLE_ENDIAN) !== family || view.getUint16(2, false) !== port) {
+      continue;
     }
+    if (!sa.subarray(addrAt, addrAt + addr.length).every((b, i) => b === addr[i])) continue;
+    // A TCP listener may share the port number (syslog on 514/udp and 514/tcp).
+    if (sym.getsockopt(fd, SOL_SOCKET, SO_TYPE, bytesOf(type), len(4)) !== 0) continue;
+    if (type[0] === SOCK_DGRAM) return fd;
   }
   return undefined;
 }
 
-function clampInt(n: number): number {
-  return Math.min(Math.max(0, Math.floor(n)), 0x7fffffff);
+function len(n: number): Uint8Array<ArrayBuffer> {
+  return bytesOf(new Uint32Array([n]));
 }
 
-function asBytes(a: Int32Array | Uint32Array): Uint8Array<ArrayBuffer> {
+function bytesOf(a: Int32Array | Uint32Array | BigUint64Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(a.buffer as ArrayBuffer);
 }

@@ -1,10 +1,16 @@
 import dgram from "node:dgram";
-import { type Channel, ChannelClosedError, type Health, IronpostError } from "../../core/mod.ts";
+import {
+  type Channel,
+  ChannelClosedError,
+  errorMessage,
+  type Health,
+  IronpostError,
+} from "../../core/mod.ts";
 import { cutAtCharBoundary } from "./line_splitter.ts";
 import { positiveInt } from "./options.ts";
 import type { RawLine } from "./raw_line.ts";
 import { settlesWithin } from "./sleeper.ts";
-import { raiseReceiveBuffer, type ReceiveBuffer, udpDrops } from "./socket_buffer.ts";
+import { type ReceiveBuffer, UdpSocketControl } from "./socket_buffer.ts";
 import { emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
 
 export interface SyslogUdpOptions {
@@ -31,7 +37,7 @@ export interface SyslogUdpOptions {
 export interface SyslogUdpStats extends SourceStats {
   /** Messages dropped because `maxPendingBytes` were already waiting for the channel. */
   dropped: number;
-  /** Datagrams the kernel dropped (receive buffer full), from /proc/net/udp. */
+  /** Datagrams the kernel dropped (receive buffer full), by SO_MEMINFO; 0 without FFI. */
   kernelDrops: number;
   /** Receive buffer as set (the kernel accounts twice this). */
   recvBufferBytes: number;
@@ -76,6 +82,8 @@ export class SyslogUdpSource implements LineSource {
   #socket?: dgram.Socket;
   #addr?: { hostname: string; port: number };
   #buffer?: ReceiveBuffer;
+  /** The socket's descriptor through FFI, for its buffer and drop counter; absent without FFI. */
+  #control?: UdpSocketControl;
   #queue: Pending[] = [];
   #head = 0;
   #pendingBytes = 0;
@@ -131,7 +139,12 @@ export class SyslogUdpSource implements LineSource {
     }
     const a = socket.address();
     this.#addr = { hostname: a.address, port: a.port };
-    this.#buffer = raiseReceiveBuffer(a, this.#recvBufferBytes);
+    try {
+      this.#control = UdpSocketControl.find(a);
+      this.#buffer = this.#control.raiseReceiveBuffer(this.#recvBufferBytes);
+    } catch (err) {
+      this.#buffer = { bytes: 0, via: "none", problem: errorMessage(err) };
+    }
     socket.on("message", (msg, rinfo) => this.#receive(msg, rinfo.address));
     socket.on("error", (err) => this.#lastError = String(err));
     this.#socket = socket;
@@ -141,6 +154,9 @@ export class SyslogUdpSource implements LineSource {
   async stop(): Promise<void> {
     const socket = this.#socket;
     if (!socket) return;
+    // The descriptor number is only ours while the socket is open.
+    this.#control?.close();
+    this.#control = undefined;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.#socket = undefined;
     if (this.#pump && !(await settlesWithin(this.#pump, this.#stopTimeoutMs))) {
@@ -166,14 +182,7 @@ export class SyslogUdpSource implements LineSource {
   }
 
   stats(): SyslogUdpStats {
-    let kernelDrops = 0;
-    if (this.#socket && this.#addr) {
-      try {
-        kernelDrops = udpDrops({ address: this.#addr.hostname, port: this.#addr.port }) ?? 0;
-      } catch {
-        // /proc not readable: the counter stays 0
-      }
-    }
+    const kernelDrops = this.#control?.drops() ?? 0;
     return { ...this.#stats, kernelDrops, recvBufferBytes: this.#buffer?.bytes ?? 0 };
   }
 
