@@ -39,7 +39,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { XdpFilter } from "../mod/ebpf/filter.ts";
-import { XDP_OBJECT_PATH } from "../mod/ebpf/module.ts";
+import { XDP_OBJECT_PATH } from "../mod/ebpf/mod.ts";
 import { cidrKey, collectCidrs, readCidrFile } from "../mod/ebpf/lists.ts";
 import { type Cidr, parseCidr } from "../mod/core/cidr.ts";
 import { closeFd, ifNameToIndex, monotonicNs } from "../ffi/libc.ts";

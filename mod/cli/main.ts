@@ -1,18 +1,8 @@
 import { errorMessage, IronpostError } from "../core/mod.ts";
 import { VERSION } from "../version.ts";
 import { parse, UsageError } from "./args.ts";
-import { alertsCommand } from "./alerts_cmd.ts";
-import { rulesCommand } from "./rules_cmd.ts";
-import { configCommand } from "./config_cmd.ts";
-import { blockCommand, decisionsCommand, unblockCommand } from "./decisions_cmd.ts";
 import { HELP } from "./help.ts";
 import { err, out } from "./output.ts";
-import { permissionsCommand } from "./permissions_cmd.ts";
-import { runCommand } from "./run.ts";
-import { startCommand } from "./start.ts";
-import { statusCommand } from "./status.ts";
-import { stopCommand } from "./stop.ts";
-import { validateCommand } from "./validate.ts";
 
 const COMMANDS = [
   "run",
@@ -64,7 +54,8 @@ const OPTIONS: Record<
 };
 
 /**
- * The `ironpost` command line. Returns the exit code: 0 success, 1 failure, 2 usage error,
+ * The `ironpost` command line. Each command's code is imported when it runs, so starting
+ * the agent or asking its status never loads the Sigma engine, YAML or FFI it does not use. Returns the exit code: 0 success, 1 failure, 2 usage error,
  * 3 (status) not running.
  */
 export async function main(argv: string[]): Promise<number> {
@@ -87,27 +78,29 @@ export async function main(argv: string[]): Promise<number> {
     }
     switch (command) {
       case "run":
-        return values.validate ? await validateCommand(values) : await runCommand(values);
+        return values.validate
+          ? await (await import("./validate.ts")).validateCommand(values)
+          : await (await import("./run.ts")).runCommand(values);
       case "start":
-        return await startCommand(values);
+        return await (await import("./start.ts")).startCommand(values);
       case "stop":
-        return await stopCommand(values);
+        return await (await import("./stop.ts")).stopCommand(values);
       case "status":
-        return await statusCommand(values);
+        return await (await import("./status.ts")).statusCommand(values);
       case "config":
-        return await configCommand(positionals[0], values);
+        return await (await import("./config_cmd.ts")).configCommand(positionals[0], values);
       case "permissions":
-        return await permissionsCommand(values);
+        return await (await import("./permissions_cmd.ts")).permissionsCommand(values);
       case "block":
-        return await blockCommand(positionals, values);
+        return await (await import("./decisions_cmd.ts")).blockCommand(positionals, values);
       case "unblock":
-        return await unblockCommand(positionals, values);
+        return await (await import("./decisions_cmd.ts")).unblockCommand(positionals, values);
       case "decisions":
-        return await decisionsCommand(values);
+        return await (await import("./decisions_cmd.ts")).decisionsCommand(values);
       case "alerts":
-        return await alertsCommand(positionals, values);
+        return await (await import("./alerts_cmd.ts")).alertsCommand(positionals, values);
       case "rules":
-        return await rulesCommand(positionals, values);
+        return await (await import("./rules_cmd.ts")).rulesCommand(positionals, values);
       case "version":
         out(
           values.json

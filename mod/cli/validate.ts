@@ -1,6 +1,5 @@
 import { type Diagnostic, formatDiagnostic } from "../config/mod.ts";
 import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
-import { loadConfiguredRules } from "../logs/module.ts";
 import type { RuleError } from "../logs/mod.ts";
 
 /** A Sigma rule error in the config diagnostics' shape (file:line:col of the rule). */
@@ -34,6 +33,7 @@ export async function validateCommand(values: Values): Promise<number> {
     file = loaded.path;
     // Rules and policies are validated before anything starts, so a broken one fails here.
     if (loaded.config.log_pipeline.enabled) {
+      const { loadConfiguredRules } = await import("../logs/module.ts");
       const { errors } = await loadConfiguredRules(loaded.config.log_pipeline);
       diagnostics.push(...errors.map(ruleDiagnostic));
     }

@@ -54,7 +54,7 @@ export interface ModuleSpec {
   section?: keyof IronpostConfig;
   produces: readonly ChannelName[];
   consumes: readonly ChannelName[];
-  build(ctx: ModuleContext): Module;
+  build(ctx: ModuleContext): Module | Promise<Module>;
   /** Deno permissions the module needs beyond the core's, derived from the config. */
   grants?(config: IronpostConfig): Grants;
 }
@@ -115,7 +115,7 @@ export class Orchestrator {
     for (const spec of this.#specs) {
       let module: Module;
       try {
-        module = spec.build({
+        module = await spec.build({
           config: this.#config,
           channels: this.#channelsFor(spec),
           store: this.#store,

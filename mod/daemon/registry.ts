@@ -1,6 +1,5 @@
 import { derivePermissions, type LoadedConfig } from "../config/mod.ts";
-import { EbpfModule, XDP_OBJECT_PATH } from "../ebpf/mod.ts";
-import { LogPipelineModule } from "../logs/module.ts";
+import { XDP_OBJECT_PATH } from "../ebpf/object_path.ts";
 import { libbpfPath } from "../../ffi/libbpf.ts";
 import { firstExisting, LIBC_PATHS } from "../../ffi/libc.ts";
 import type { ModuleSpec } from "./orchestrator.ts";
@@ -16,8 +15,9 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
     section: "ebpf",
     produces: ["packets", "actions"],
     consumes: ["decisions"],
-    build: ({ config, channels, store }) =>
-      new EbpfModule(config.ebpf, {
+    // Module code is imported only when the module is enabled and built.
+    build: async ({ config, channels, store }) =>
+      new (await import("../ebpf/module.ts")).EbpfModule(config.ebpf, {
         packets: channels.outputs.packets,
         actions: channels.outputs.actions,
         decisions: channels.inputs.decisions,
@@ -39,8 +39,8 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
     section: "log_pipeline",
     produces: ["alerts"],
     consumes: ["packets", "host"],
-    build: ({ config, channels, store }) =>
-      new LogPipelineModule(
+    build: async ({ config, channels, store }) =>
+      new (await import("../logs/module.ts")).LogPipelineModule(
         config.log_pipeline,
         {
           alerts: channels.outputs.alerts,

@@ -6,5 +6,6 @@ export { type Decision, DecisionTable } from "./decisions.ts";
 export { type AttachMode, XdpFilter } from "./filter.ts";
 export * from "./layout.ts";
 export { cidrKey, collectCidrs, readCidrFile } from "./lists.ts";
-export { type EbpfChannels, EbpfModule, XDP_OBJECT_PATH } from "./module.ts";
+export { type EbpfChannels, EbpfModule } from "./module.ts";
+export { XDP_OBJECT_PATH } from "./object_path.ts";
 export { parseTtl } from "./ttl.ts";

@@ -1,5 +1,4 @@
 import { getLogger } from "@logtape/logtape";
-import { fileURLToPath } from "node:url";
 import { monotonicNs } from "../../ffi/libc.ts";
 import { BpfError } from "../../ffi/errno.ts";
 import {
@@ -24,10 +23,7 @@ import type { XdpEventRecord } from "./layout.ts";
 import { collectCidrs } from "./lists.ts";
 import { parseTtl } from "./ttl.ts";
 
-/** The committed object, read at start (and embedded by `deno compile --include`). */
-export const XDP_OBJECT_PATH = fileURLToPath(
-  new URL("../../bpf/xdp_filter.bpf.o", import.meta.url),
-);
+import { XDP_OBJECT_PATH } from "./object_path.ts";
 
 const CHECKPOINT = "ebpf.decisions";
 const POLL_MS = 25;
