@@ -57,6 +57,8 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
         read: [lp.rules_dir, ...lp.extra_rules_dirs, ...lp.file_paths.map(globRoot)],
         net,
         run: lp.journald ? ["journalctl"] : [],
+        // SO_RCVBUF for UDP syslog is set with setsockopt through libc (Deno has no API).
+        ffi: lp.syslog_udp_addr !== "",
       };
     },
   },

@@ -122,7 +122,8 @@ export class JournaldSource implements LineSource {
     this.#stopTimeoutMs = positiveInt("stopTimeoutMs", opts.stopTimeoutMs ?? 5000);
     this.#out = out;
     for (const u of this.#units) {
-      // A unit name starting with "-" would be taken by journalctl as an option.
+      // Not a unit name: refuse it here, with the config's words, rather than let journalctl
+      // fail at every restart.
       if (u === "" || u.startsWith("-")) {
         throw new IronpostError("E_SOURCE_OPTION", `Invalid journald unit "${u}"`, { unit: u });
       }

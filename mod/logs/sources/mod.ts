@@ -10,5 +10,5 @@ export { type FileTailOptions, FileTailSource, type FileTailStats } from "./file
 export { journalctlArgs, type JournaldOptions, JournaldSource } from "./journald.ts";
 export { type SyslogUdpOptions, SyslogUdpSource, type SyslogUdpStats } from "./syslog_udp.ts";
 export { type SyslogTcpOptions, SyslogTcpSource, type SyslogTcpStats } from "./syslog_tcp.ts";
-export { raiseReceiveBuffer, type ReceiveBuffer, UdpSocketControl } from "./socket_buffer.ts";
+export { type LocalUdpAddress, type ReceiveBuffer, UdpSocketControl } from "./socket_buffer.ts";
 export { expandGlob, globToRegExp } from "./glob.ts";

@@ -159,20 +159,6 @@ export class UdpSocketControl {
   }
 }
 
-/** Set the receive buffer of the UDP socket bound to `local`; never throws, says why not. */
-export function raiseReceiveBuffer(local: LocalUdpAddress, bytes: number): ReceiveBuffer {
-  let ctl: UdpSocketControl | undefined;
-  try {
-    ctl = UdpSocketControl.find(local);
-    return ctl.raiseReceiveBuffer(bytes);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return { bytes: 0, via: "none", problem: `cannot set SO_RCVBUF: ${why}` };
-  } finally {
-    ctl?.close();
-  }
-}
-
 /** The descriptor of the datagram socket bound to family/address/port, by getsockname(). */
 function findFd(
   sym: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"],

@@ -120,6 +120,8 @@ export class SyslogUdpSource implements LineSource {
     this.#stopping = false;
     this.#outClosed = false;
     const socket = dgram.createSocket({ type: this.#hostname.includes(":") ? "udp6" : "udp4" });
+    // Listen before binding: node:dgram starts reading at bind, and drops unheard messages.
+    socket.on("message", (msg, rinfo) => this.#receive(msg, rinfo.address));
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once("error", reject);
@@ -145,7 +147,6 @@ export class SyslogUdpSource implements LineSource {
     } catch (err) {
       this.#buffer = { bytes: 0, via: "none", problem: errorMessage(err) };
     }
-    socket.on("message", (msg, rinfo) => this.#receive(msg, rinfo.address));
     socket.on("error", (err) => this.#lastError = String(err));
     this.#socket = socket;
   }
