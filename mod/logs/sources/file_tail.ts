@@ -1,16 +1,10 @@
-import {
-  type Channel,
-  ChannelClosedError,
-  errorMessage,
-  type Health,
-  IronpostError,
-} from "../../core/mod.ts";
+import { type Channel, errorMessage, type Health, IronpostError } from "../../core/mod.ts";
 import type { Checkpoints } from "./checkpoints.ts";
 import { expandGlob } from "./glob.ts";
 import { LineSplitter, type SplitLine } from "./line_splitter.ts";
 import type { RawLine } from "./raw_line.ts";
 import { positiveInt } from "./options.ts";
-import { emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
 import { settlesWithin, Sleeper } from "./sleeper.ts";
 
 export interface FileTailOptions {
@@ -405,16 +399,10 @@ export class FileTailSource implements LineSource {
       format: this.#format,
     };
     if (l.truncated) raw.truncated = true;
-    try {
-      await this.#out.send(raw);
-    } catch (err) {
-      if (!(err instanceof ChannelClosedError)) throw err;
+    if (!(await emitLine(this.#out, raw, l.bytes.length, this.#stats))) {
       this.#outClosed = true;
       return false;
     }
-    this.#stats.lines++;
-    this.#stats.bytes += l.bytes.length;
-    if (l.truncated) this.#stats.truncated++;
     if (t.cur === of) {
       t.accepted = { dev: of.dev, ino: of.ino, offset: l.end };
       t.dirty = true;

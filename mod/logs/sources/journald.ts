@@ -1,15 +1,9 @@
-import {
-  type Channel,
-  ChannelClosedError,
-  errorMessage,
-  type Health,
-  IronpostError,
-} from "../../core/mod.ts";
+import { type Channel, errorMessage, type Health, IronpostError } from "../../core/mod.ts";
 import { LineSplitter, type SplitLine } from "./line_splitter.ts";
 import { positiveInt } from "./options.ts";
 import type { RawLine } from "./raw_line.ts";
 import { settlesWithin, Sleeper } from "./sleeper.ts";
-import { emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
 
 export interface JournaldOptions {
   /** Directory of `journal.cursor` (the resume position), created 0700 if missing. */
@@ -283,16 +277,10 @@ export class JournaldSource implements LineSource {
       format: "journal-json",
     };
     if (l.truncated) raw.truncated = true;
-    try {
-      await this.#out.send(raw);
-    } catch (err) {
-      if (!(err instanceof ChannelClosedError)) throw err;
+    if (!(await emitLine(this.#out, raw, l.bytes.length, this.#stats))) {
       this.#outClosed = true;
       return false;
     }
-    this.#stats.lines++;
-    this.#stats.bytes += l.bytes.length;
-    if (l.truncated) this.#stats.truncated++;
     this.#degraded = undefined;
     const cursor = CURSOR_RE.exec(line)?.[1];
     if (cursor) {

@@ -1,4 +1,5 @@
-import type { Health } from "../../core/mod.ts";
+import { type Channel, ChannelClosedError, type Health } from "../../core/mod.ts";
+import type { RawLine } from "./raw_line.ts";
 
 /**
  * Counters every source reports, so the orchestrator can export them the same way for all
@@ -30,4 +31,26 @@ export interface LineSource {
 /** A zeroed `SourceStats`. */
 export function emptyStats(): SourceStats {
   return { lines: 0, bytes: 0, truncated: 0, droppedConnections: 0, restarts: 0 };
+}
+
+/**
+ * Hand one line to the pipeline, waiting while the channel is full, and count it. False when
+ * the channel is closed (the pipeline is stopping): the caller stops reading.
+ */
+export async function emitLine(
+  out: Channel<RawLine>,
+  raw: RawLine,
+  bytes: number,
+  stats: SourceStats,
+): Promise<boolean> {
+  try {
+    await out.send(raw);
+  } catch (err) {
+    if (!(err instanceof ChannelClosedError)) throw err;
+    return false;
+  }
+  stats.lines++;
+  stats.bytes += bytes;
+  if (raw.truncated) stats.truncated++;
+  return true;
 }

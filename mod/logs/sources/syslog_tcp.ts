@@ -1,16 +1,10 @@
-import {
-  type Channel,
-  ChannelClosedError,
-  errorMessage,
-  type Health,
-  IronpostError,
-} from "../../core/mod.ts";
+import { type Channel, errorMessage, type Health, IronpostError } from "../../core/mod.ts";
 import { LineSplitter } from "./line_splitter.ts";
 import { type Frame, OctetCountingDecoder } from "./octet_counting.ts";
 import { positiveInt } from "./options.ts";
 import type { RawLine } from "./raw_line.ts";
 import { settlesWithin } from "./sleeper.ts";
-import { emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
 
 export interface SyslogTcpOptions {
   /** Address to listen on. Default "127.0.0.1" (listening on all interfaces is a choice to make). */
@@ -246,16 +240,10 @@ export class SyslogTcpSource implements LineSource {
         format: "syslog",
       };
       if (f.truncated) raw.truncated = true;
-      try {
-        await this.#out.send(raw);
-      } catch (err) {
-        if (!(err instanceof ChannelClosedError)) throw err;
+      if (!(await emitLine(this.#out, raw, f.bytes.length, this.#stats))) {
         this.#outClosed = true;
         return false;
       }
-      this.#stats.lines++;
-      this.#stats.bytes += f.bytes.length;
-      if (f.truncated) this.#stats.truncated++;
     }
     return true;
   }

@@ -1,17 +1,11 @@
 import dgram from "node:dgram";
-import {
-  type Channel,
-  ChannelClosedError,
-  errorMessage,
-  type Health,
-  IronpostError,
-} from "../../core/mod.ts";
+import { type Channel, errorMessage, type Health, IronpostError } from "../../core/mod.ts";
 import { cutAtCharBoundary } from "./line_splitter.ts";
 import { positiveInt } from "./options.ts";
 import type { RawLine } from "./raw_line.ts";
 import { settlesWithin } from "./sleeper.ts";
 import { type ReceiveBuffer, UdpSocketControl } from "./socket_buffer.ts";
-import { emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
 
 export interface SyslogUdpOptions {
   /** Address to bind. Default "127.0.0.1" (listening on all interfaces is a choice to make). */
@@ -226,10 +220,7 @@ export class SyslogUdpSource implements LineSource {
           format: "syslog",
         };
         if (m.truncated) raw.truncated = true;
-        try {
-          await this.#out.send(raw);
-        } catch (err) {
-          if (!(err instanceof ChannelClosedError)) throw err;
+        if (!(await emitLine(this.#out, raw, m.bytes.length, this.#stats))) {
           this.#outClosed = true;
           this.#clearQueue();
           return;
@@ -241,9 +232,6 @@ export class SyslogUdpSource implements LineSource {
           this.#head = 0;
         }
         this.#pendingBytes -= m.bytes.length;
-        this.#stats.lines++;
-        this.#stats.bytes += m.bytes.length;
-        if (m.truncated) this.#stats.truncated++;
       }
     } finally {
       this.#pumping = false;
