@@ -1,7 +1,7 @@
 import { parse, TomlError } from "smol-toml";
 import { isAbsolute, join, resolve } from "node:path";
-import { parseCidr, parseIp, redactText } from "../core/mod.ts";
-import { closest, ConfigError, type Diagnostic } from "./diagnostics.ts";
+import { closest, parseCidr, parseIp, redactText } from "../core/mod.ts";
+import { ConfigError, type Diagnostic } from "./diagnostics.ts";
 import { safeExpectation, unsafeReason } from "./file_safety.ts";
 import { type DefaultContext, describeType, envName, type FieldType, SCHEMA } from "./schema.ts";
 import { locateKeys } from "./toml_positions.ts";

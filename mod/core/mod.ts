@@ -31,3 +31,4 @@ export {
 } from "./module.ts";
 export { redact, redactText } from "./redact.ts";
 export { type Cidr, formatIp, maskBytes, parseCidr, parseIp } from "./cidr.ts";
+export { closest, editDistance } from "./suggest.ts";

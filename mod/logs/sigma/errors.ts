@@ -1,4 +1,4 @@
-import { IronpostError } from "../../core/mod.ts";
+import { closest, IronpostError } from "../../core/mod.ts";
 
 /**
  * One problem in a rule file, with where it is. Loading collects every one of these instead of
@@ -37,30 +37,8 @@ export class RuleError extends IronpostError {
   }
 }
 
-/** Edit distance, for "did you mean" hints on misspelt modifiers and keys. */
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
-}
-
 /** `; did you mean "x"?` when a candidate is close enough to read as a typo, else "". */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3))
-    ? `; did you mean "${best}"?`
-    : "";
+  const best = closest(word, candidates);
+  return best !== undefined ? `; did you mean "${best}"?` : "";
 }
