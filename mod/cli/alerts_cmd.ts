@@ -1,20 +1,11 @@
 import { type AlertEvent, IronpostError, SEVERITIES, type Severity } from "../core/mod.ts";
-import { formatDiagnostic } from "../config/mod.ts";
 import { SqliteStore } from "../store/mod.ts";
-import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
+import { loadOrFail, UsageError, type Values } from "./args.ts";
 import { out, table } from "./output.ts";
 import { parseTtl } from "../ebpf/mod.ts";
 
 async function openStore(values: Values): Promise<SqliteStore> {
-  try {
-    return await SqliteStore.open((await loadFor(values)).config.storage.sqlite_path);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    throw new IronpostError(
-      "E_CONFIG_INVALID",
-      "the config is invalid\n" + e.diagnostics.map(formatDiagnostic).join("\n"),
-    );
-  }
+  return await SqliteStore.open((await loadOrFail(values)).config.storage.sqlite_path);
 }
 
 /**

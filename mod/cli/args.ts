@@ -1,5 +1,11 @@
 import { parseArgs } from "node:util";
-import { type CliOverride, ConfigError, loadConfig, type LoadedConfig } from "../config/mod.ts";
+import {
+  type CliOverride,
+  ConfigError,
+  formatDiagnostic,
+  loadConfig,
+  type LoadedConfig,
+} from "../config/mod.ts";
 import { builtSections } from "../daemon/mod.ts";
 import { IronpostError } from "../core/mod.ts";
 
@@ -67,6 +73,22 @@ export function loadFor(values: Values): Promise<LoadedConfig> {
     cli: cliOverrides(values),
     builtModules: builtSections(),
   });
+}
+
+/**
+ * Load the config for a command that cannot go on without it: an invalid config becomes one
+ * error listing every diagnostic, `why` saying what that stops.
+ */
+export async function loadOrFail(values: Values, why = ""): Promise<LoadedConfig> {
+  try {
+    return await loadFor(values);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new IronpostError(
+      "E_CONFIG_INVALID",
+      `the config is invalid${why}\n` + e.diagnostics.map(formatDiagnostic).join("\n"),
+    );
+  }
 }
 
 export { ConfigError };

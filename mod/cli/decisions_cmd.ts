@@ -1,8 +1,7 @@
 import { controlRequest } from "../daemon/mod.ts";
 import { IronpostError } from "../core/mod.ts";
-import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
+import { loadOrFail, UsageError, type Values } from "./args.ts";
 import { out, table } from "./output.ts";
-import { formatDiagnostic } from "../config/mod.ts";
 
 interface Decision {
   cidr: string;
@@ -12,15 +11,7 @@ interface Decision {
 }
 
 async function socketOf(values: Values): Promise<string> {
-  try {
-    return (await loadFor(values)).config.general.control_socket;
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    throw new IronpostError(
-      "E_CONFIG_INVALID",
-      "the config is invalid\n" + e.diagnostics.map(formatDiagnostic).join("\n"),
-    );
-  }
+  return (await loadOrFail(values)).config.general.control_socket;
 }
 
 /** Turn a control API answer into output or an error that says what the agent said. */

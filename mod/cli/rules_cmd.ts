@@ -1,4 +1,3 @@
-import { formatDiagnostic } from "../config/mod.ts";
 import type { AlertEvent, HostEvent, IronpostEvent, PacketEvent } from "../core/mod.ts";
 import { IronpostError } from "../core/mod.ts";
 import {
@@ -10,7 +9,7 @@ import {
   Pipeline,
   type RuleError,
 } from "../logs/mod.ts";
-import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
+import { loadOrFail, UsageError, type Values } from "./args.ts";
 import { err, out, table } from "./output.ts";
 
 const SOURCES = ["sshd", "syslog", "auditd", "journal-json", "json", "events-ndjson"] as const;
@@ -36,16 +35,8 @@ export async function rulesCommand(positionals: string[], values: Values): Promi
 
 /** The rule directories of the config: rules_dir and extra_rules_dirs. */
 export async function configRuleDirs(values: Values): Promise<string[]> {
-  try {
-    const lp = (await loadFor(values)).config.log_pipeline;
-    return [lp.rules_dir, ...lp.extra_rules_dirs];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    throw new IronpostError(
-      "E_CONFIG_INVALID",
-      "the config is invalid\n" + e.diagnostics.map(formatDiagnostic).join("\n"),
-    );
-  }
+  const lp = (await loadOrFail(values)).config.log_pipeline;
+  return [lp.rules_dir, ...lp.extra_rules_dirs];
 }
 
 async function listRules(values: Values): Promise<number> {

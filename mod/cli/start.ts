@@ -1,10 +1,9 @@
 import { join } from "node:path";
 import { controlRequest, runningAgentPid } from "../daemon/mod.ts";
 import { errorMessage, IronpostError } from "../core/mod.ts";
-import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
+import { loadOrFail, UsageError, type Values } from "./args.ts";
 import { out } from "./output.ts";
 import { selfArgv } from "./self.ts";
-import { formatDiagnostic } from "../config/mod.ts";
 
 /** `ironpost start`: run the daemon in the background and wait until it is healthy. */
 export async function startCommand(values: Values): Promise<number> {
@@ -12,17 +11,7 @@ export async function startCommand(values: Values): Promise<number> {
   if (!Number.isFinite(timeoutSecs) || timeoutSecs <= 0) {
     throw new UsageError(`--timeout must be a positive number of seconds`, "start");
   }
-  let loaded;
-  try {
-    loaded = await loadFor(values);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    throw new IronpostError(
-      "E_CONFIG_INVALID",
-      "the config is invalid; nothing was started\n" +
-        e.diagnostics.map(formatDiagnostic).join("\n"),
-    );
-  }
+  const loaded = await loadOrFail(values, "; nothing was started");
   const g = loaded.config.general;
   const existing = await runningAgentPid(g.pid_file);
   if (existing !== undefined) {

@@ -1,22 +1,11 @@
 import { controlRequest, runningAgentPid } from "../daemon/mod.ts";
 import { IronpostError } from "../core/mod.ts";
-import { ConfigError, loadFor, type Values } from "./args.ts";
+import { loadOrFail, type Values } from "./args.ts";
 import { out } from "./output.ts";
-import { formatDiagnostic } from "../config/mod.ts";
 
 /** `ironpost stop`: graceful stop through the control socket, then wait for the PID. */
 export async function stopCommand(values: Values): Promise<number> {
-  let loaded;
-  try {
-    loaded = await loadFor(values);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    throw new IronpostError(
-      "E_CONFIG_INVALID",
-      "the config is invalid, so the agent's socket is unknown\n" +
-        e.diagnostics.map(formatDiagnostic).join("\n"),
-    );
-  }
+  const loaded = await loadOrFail(values, ", so the agent's socket is unknown");
   const g = loaded.config.general;
   const pid = await runningAgentPid(g.pid_file);
   if (pid === undefined) {

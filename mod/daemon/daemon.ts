@@ -40,7 +40,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   for (const w of loaded.warnings) logger.warn(formatDiagnostic(w));
 
   const startedAt = Date.now();
-  let reloads = { ok: 0, failed: 0 };
+  const reloads = { ok: 0, failed: 0 };
   let pidFile: PidFile | undefined;
   let store: Store | undefined;
   let api: ControlApi | undefined;
@@ -165,7 +165,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   await cleanup();
   logger.info("stopped (exit {code})", { code });
-  reloads = { ok: 0, failed: 0 };
   return code;
 }
 
