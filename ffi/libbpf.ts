@@ -31,6 +31,11 @@ const SYMBOLS = {
   bpf_program__fd: { parameters: ["pointer"], result: "i32" },
   bpf_program__set_autoload: { parameters: ["pointer", "bool"], result: "i32" },
   bpf_program__set_expected_attach_type: { parameters: ["pointer", "u32"], result: "i32" },
+  bpf_program__attach: { parameters: ["pointer"], result: "pointer" },
+  bpf_program__name: { parameters: ["pointer"], result: "pointer" },
+  bpf_object__next_program: { parameters: ["pointer", "pointer"], result: "pointer" },
+  bpf_link__destroy: { parameters: ["pointer"], result: "i32" },
+  libbpf_get_error: { parameters: ["pointer"], result: "i64" },
   bpf_link_create: { parameters: ["i32", "i32", "u32", "buffer"], result: "i32" },
   bpf_tc_hook_create: { parameters: ["buffer"], result: "i32" },
   bpf_tc_hook_destroy: { parameters: ["buffer"], result: "i32" },
@@ -220,6 +225,35 @@ export function linkCreate(
   v.setBigUint64(0, 64n, true);
   v.setUint32(8, flags, true);
   return check("bpf_link_create", bpf().bpf_link_create(progFd, targetFd, attachType, opts), what);
+}
+
+/**
+ * bpf_program__attach: attach by the program's section name (tracepoint, raw tracepoint,
+ * kprobe, fentry, lsm, ...). The returned link detaches when destroyed or when the process
+ * exits, so a `kill -9` leaves nothing attached.
+ */
+export function programAttach(prog: Pointer, what = ""): Pointer {
+  const link = bpf().bpf_program__attach(prog);
+  if (link === null) throw new BpfError("bpf_program__attach", errno() || 22, what);
+  const err = Number(bpf().libbpf_get_error(link));
+  if (err < 0) throw new BpfError("bpf_program__attach", -err, what);
+  return link;
+}
+
+/** bpf_link__destroy: detach and free a link from `programAttach`. */
+export function linkDestroy(link: Pointer): void {
+  bpf().bpf_link__destroy(link);
+}
+
+/** Every program in an opened object, by name. */
+export function listPrograms(obj: Pointer): Map<string, Pointer> {
+  const out = new Map<string, Pointer>();
+  let p = bpf().bpf_object__next_program(obj, null);
+  while (p !== null) {
+    out.set(Deno.UnsafePointerView.getCString(bpf().bpf_program__name(p)!), p);
+    p = bpf().bpf_object__next_program(obj, p);
+  }
+  return out;
 }
 
 /** enum bpf_tc_attach_point. */

@@ -17,6 +17,7 @@ Commands:
   decisions           list live block decisions
   rules list|validate|test   Sigma rules: list, check (file:line:col), replay a log offline
   alerts              list stored alerts (--since 1h, --severity high, --json); alerts show ID
+  trace               follow host events live (--kind process,file,network, --container, --json)
   version             print the version
 
 Options (every command):
@@ -69,6 +70,12 @@ before the command returns and survives an agent restart with the time it has le
   unblock: `Usage: ironpost unblock <address|CIDR> [--config PATH]
 
 Removes the block decision for exactly that address or CIDR. Exit 1 when there is none.`,
+  trace: `Usage: ironpost trace [--kind process,file,network] [--container NAME] [--json]
+
+Follows the running agent's host sensor events ([sensors] enabled) as they happen: process
+executions with their parent, file writes and sensitive reads, TCP connects and accepts,
+each with the container it came from. --json prints one event per line (NDJSON): the
+recording format, e.g. ironpost trace --json > events.ndjson. Ctrl-C stops.`,
   decisions: `Usage: ironpost decisions [--json] [--config PATH]
 
 Lists the live block decisions: network, time left, reason.`,

@@ -16,6 +16,7 @@ const COMMANDS = [
   "decisions",
   "alerts",
   "rules",
+  "trace",
   "version",
   "help",
 ];
@@ -49,6 +50,7 @@ const OPTIONS: Record<
     severity: { type: "string" },
     limit: { type: "string" },
   },
+  trace: { json: { type: "boolean" }, kind: { type: "string" }, container: { type: "string" } },
   version: { json: { type: "boolean" } },
   help: {},
 };
@@ -101,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./alerts_cmd.ts")).alertsCommand(positionals, values);
       case "rules":
         return await (await import("./rules_cmd.ts")).rulesCommand(positionals, values);
+      case "trace":
+        return await (await import("./trace_cmd.ts")).traceCommand(values);
       case "version":
         out(
           values.json
@@ -141,6 +145,8 @@ const VALUE_OPTIONS = new Set([
   "--source",
   "--expect",
   "--suppress",
+  "--kind",
+  "--container",
 ]);
 
 /** Index of the command word: the first argument that is neither an option nor its value. */

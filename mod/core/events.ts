@@ -38,10 +38,29 @@ export interface ContainerRef {
   labels?: Record<string, string>;
 }
 
+export type HostAction =
+  | "exec"
+  | "rename"
+  | "masquerade"
+  | "open_write"
+  | "open_read"
+  | "unlink"
+  | "chmod"
+  | "chown"
+  | "connect"
+  | "accept";
+
 /** What the kernel sensors report about a process, file or connection. */
 export interface HostEvent extends EventBase {
   kind: "host";
   sensor: "process" | "file" | "network";
+  /**
+   * What happened: `exec` (a process started), `rename` (it changed its own name),
+   * `masquerade` (its /proc view disagrees with the kernel's record); file `open_write`,
+   * `open_read`, `unlink`, `rename`, `chmod`, `chown`; network `connect`, `accept`.
+   * Only `exec` is a Sigma `process_creation`.
+   */
+  action: HostAction;
   pid: number;
   ppid?: number;
   uid?: number;

@@ -11,6 +11,7 @@ export {
   type ContainerRef,
   type DecisionEvent,
   type EventBase,
+  type HostAction,
   type HostEvent,
   type IronpostEvent,
   localHost,

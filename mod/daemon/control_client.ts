@@ -58,7 +58,8 @@ export async function controlRequest(
   }
 }
 
-function notReachable(socket: string, err: unknown): IronpostError {
+/** The error for a control socket that cannot be reached, naming the likely cause. */
+export function notReachable(socket: string, err: unknown): IronpostError {
   if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.ConnectionRefused) {
     return new IronpostError(
       "E_NOT_RUNNING",

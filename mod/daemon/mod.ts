@@ -3,6 +3,7 @@
  * @module
  */
 export { controlRequest, type ControlResponse } from "./control_client.ts";
+export { controlStream } from "./control_stream.ts";
 export { ControlApi, json, stagingPath } from "./control_api.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
 export { log, setupLogging } from "./logging.ts";

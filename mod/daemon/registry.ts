@@ -1,5 +1,6 @@
 import { derivePermissions, type LoadedConfig } from "../config/mod.ts";
 import { XDP_OBJECT_PATH } from "../ebpf/object_path.ts";
+import { SENSORS_OBJECT_PATH } from "../sensors/object_path.ts";
 import { libbpfPath } from "../../ffi/libbpf.ts";
 import { firstExisting, LIBC_PATHS } from "../../ffi/libc.ts";
 import type { ModuleSpec } from "./orchestrator.ts";
@@ -31,6 +32,22 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
         ...config.ebpf.blocklist_files,
         ...config.ebpf.allowlist_files,
       ],
+      ffi: true,
+    }),
+  },
+  {
+    name: "sensors",
+    section: "sensors",
+    produces: ["host"],
+    consumes: [],
+    build: async ({ config, channels }) =>
+      new (await import("../sensors/module.ts")).SensorsModule(config.sensors, {
+        host: channels.outputs.host,
+      }),
+    grants: () => ({
+      // /proc is read through libc (Deno refuses /proc paths without --allow-all), so only
+      // the object, the libraries and /etc/passwd (uid → User) need read access.
+      read: [SENSORS_OBJECT_PATH, libbpfPath(), firstExisting(LIBC_PATHS), "/etc/passwd"],
       ffi: true,
     }),
   },

@@ -37,6 +37,16 @@ const CATEGORY: Record<HostEvent["sensor"], string> = {
 };
 
 /**
+ * The Sigma category of a host event. A process that renamed itself or masquerades is not
+ * a process creation: it goes to Ironpost's own `process_anomaly`, so SigmaHQ's
+ * `process_creation` rules do not fire twice for one process.
+ */
+function categoryOf(e: HostEvent): string {
+  if (e.sensor === "process" && e.action !== "exec") return "process_anomaly";
+  return CATEGORY[e.sensor];
+}
+
+/**
  * A host sensor event as a log event with the Sigma taxonomy's category and field names
  * (`Image`, `CommandLine`, `ProcessId`, … plus the sensor's own Sigma fields), and the
  * container it ran in (`ContainerId`, `ContainerName`, `ContainerImage`) when known.
@@ -52,7 +62,7 @@ export function hostToLog(e: HostEvent): LogEvent {
   }
   return {
     source: "host",
-    logsource: { product: "linux", category: CATEGORY[e.sensor] },
+    logsource: { product: "linux", category: categoryOf(e) },
     ts: e.ts,
     host: e.host,
     pid: e.pid,

@@ -1,0 +1,148 @@
+/**
+ * The ring-buffer records and map layouts of bpf/sensors.h, as byte offsets. Kept in step
+ * with the C header by tests/sensors/layout_test.ts, which reads the object's BTF.
+ */
+
+export const RECORD_VERSION = 1;
+
+export const REC = { EXEC: 1, EXIT: 2, FILE: 3, NET: 4, COMM: 5 } as const;
+export const REC_TYPE_MAX = 6;
+export const COUNTER_KINDS = ["emitted", "filtered", "lost"] as const;
+export const COUNTER_SLOTS = REC_TYPE_MAX * 3;
+export const REC_NAMES: Record<number, string> = {
+  1: "exec",
+  2: "exit",
+  3: "file",
+  4: "network",
+  5: "comm",
+};
+
+export const FILE_OP = {
+  OPEN_WRITE: 1,
+  OPEN_READ: 2,
+  UNLINK: 3,
+  RENAME: 4,
+  CHMOD: 5,
+  CHOWN: 6,
+} as const;
+
+export const FILE_F = {
+  WATCHED: 1 << 0,
+  SENSITIVE: 1 << 1,
+  TRUNCATED: 1 << 2,
+  RELATIVE: 1 << 3,
+  CREATED: 1 << 4,
+  TRUNC: 1 << 5,
+} as const;
+
+export const EXEC_F = { ARGS_TRUNCATED: 1 << 0, EXE_TRUNCATED: 1 << 1, CWD_TRUNCATED: 1 << 2 };
+export const NET_OP = { CONNECT: 1, ACCEPT: 2 } as const;
+export const MATCH = { TRUSTED_EXEC: 1, WATCH: 2, IGNORE: 3, SENSITIVE: 4 } as const;
+export const ENABLE = { EXEC: 1 << 0, FILE: 1 << 1, NET: 1 << 2 } as const;
+
+export const COMM_LEN = 16;
+export const CGROUP_NAME_LEN = 64;
+export const REC_PATH_LEN = 256;
+export const REC_ARGS_LEN = 512;
+export const LPM_PATH_LEN = 252;
+
+export const SIZE = {
+  rec_hdr: 16,
+  proc_info: 128,
+  exec_rec: 1432,
+  exit_rec: 32,
+  file_rec: 672,
+  net_rec: 184,
+  comm_rec: 176,
+  proc_entry: 288,
+  path_key: 256,
+  sensors_config: 8,
+} as const;
+
+export const OFFSETS = {
+  rec_hdr: { version: 0, type: 2, size: 4, ts_ns: 8 },
+  proc_info: {
+    pid: 0,
+    tid: 4,
+    ppid: 8,
+    uid: 12,
+    gid: 16,
+    euid: 20,
+    mntns: 24,
+    pidns: 28,
+    cgroup_id: 32,
+    start_ns: 40,
+    comm: 48,
+    cgroup: 64,
+  },
+  exec_rec: {
+    hdr: 0,
+    p: 16,
+    flags: 144,
+    args_len: 148,
+    argc: 150,
+    exe: 152,
+    filename: 408,
+    cwd: 664,
+    args: 920,
+  },
+  exit_rec: { hdr: 0, pid: 16, exit_code: 20, start_ns: 24 },
+  file_rec: {
+    hdr: 0,
+    p: 16,
+    op: 144,
+    flags: 148,
+    open_flags: 152,
+    mode: 156,
+    path: 160,
+    path2: 416,
+  },
+  net_rec: {
+    hdr: 0,
+    p: 16,
+    op: 144,
+    family: 145,
+    result: 146,
+    sport: 148,
+    dport: 150,
+    saddr: 152,
+    daddr: 168,
+  },
+  comm_rec: { hdr: 0, p: 16, old_comm: 144, new_comm: 160 },
+  proc_entry: { start_ns: 0, uid: 8, ppid: 12, comm: 16, exe: 32 },
+  path_key: { prefixlen: 0, path: 4 },
+  sensors_config: { agent_pid: 0, enable: 4 },
+} as const;
+
+/** Load-time settings (`.rodata`). */
+export function encodeConfig(agentPid: number, enable: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(SIZE.sensors_config);
+  const v = new DataView(b.buffer);
+  v.setUint32(OFFSETS.sensors_config.agent_pid, agentPid, true);
+  v.setUint32(OFFSETS.sensors_config.enable, enable, true);
+  return b;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * An LPM trie key for a path prefix: `prefix` as bytes, prefixlen in bits. The kernel
+ * looks up the whole path, so a key matches every path that starts with its bytes.
+ */
+export function encodePathKey(prefix: string): Uint8Array<ArrayBuffer> {
+  const bytes = enc.encode(prefix);
+  if (bytes.length > LPM_PATH_LEN) {
+    throw new RangeError(`path prefix longer than ${LPM_PATH_LEN} bytes: ${prefix}`);
+  }
+  const key = new Uint8Array(SIZE.path_key);
+  new DataView(key.buffer).setUint32(0, bytes.length * 8, true);
+  key.set(bytes, OFFSETS.path_key.path);
+  return key;
+}
+
+/** A comm as the kernel stores it: up to 15 bytes and a NUL, in 16. */
+export function encodeComm(comm: string): Uint8Array<ArrayBuffer> {
+  const key = new Uint8Array(COMM_LEN);
+  key.set(enc.encode(comm).subarray(0, COMM_LEN - 1));
+  return key;
+}

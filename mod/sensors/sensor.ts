@@ -1,0 +1,219 @@
+/**
+ * The host sensors' BPF programs and maps, managed as one unit: open the committed object,
+ * write the load-time settings, size the maps, load, fill the filter maps, attach the
+ * programs of the enabled sensors, read the ring buffer and the counters, detach.
+ * Policy (what to report, how to turn records into events) lives in module.ts.
+ */
+import * as bpf from "../../ffi/libbpf.ts";
+import { statIno } from "../../ffi/procfs.ts";
+import { IronpostError } from "../core/mod.ts";
+import {
+  COUNTER_KINDS,
+  COUNTER_SLOTS,
+  ENABLE,
+  encodeComm,
+  encodeConfig,
+  encodePathKey,
+  MATCH,
+  OFFSETS,
+  REC_NAMES,
+  SIZE,
+} from "./layout.ts";
+import { decodeRecord, type SensorRecord } from "./records.ts";
+
+export interface SensorOptions {
+  exec: boolean;
+  file: boolean;
+  network: boolean;
+  /** Never reported: the agent's own process id. */
+  agentPid: number;
+  trustedExecPrefixes: string[];
+  watchPaths: string[];
+  sensitiveReadPrefixes: string[];
+  ignorePaths: string[];
+  ignoreComms: string[];
+  ringbufBytes: number;
+  processTableSize: number;
+}
+
+/** Which programs serve which sensor (the rest of the object is shared maps). */
+const PROGRAMS: Record<"exec" | "file" | "network", RegExp> = {
+  exec: /^on_(exec|exit|rename)$/,
+  file:
+    /^(enter|exit)_(open|openat|openat2|creat|unlink|unlinkat|fchmodat|fchmodat2|chmod|fchownat|chown|lchown|fchmod|fchown|renameat2|renameat|rename)$/,
+  network: /^(on_sock_state|exit_accept4|exit_accept)$/,
+};
+
+export class SensorError extends IronpostError {}
+
+/** Prefix keys for one configured path: `p*` is a raw prefix; else the path and below. */
+export function prefixKeys(path: string): string[] {
+  if (path.endsWith("*")) return [path.slice(0, -1)];
+  const p = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  if (p === "/") return ["/"];
+  return [`${p}\0`, `${p}/`];
+}
+
+export interface SensorCounters {
+  type: string;
+  emitted: bigint;
+  filtered: bigint;
+  lost: bigint;
+}
+
+export class Sensor {
+  #obj: bpf.Pointer;
+  #links: bpf.Pointer[] = [];
+  #ring?: bpf.RingBuffer;
+  #fds: Record<string, number>;
+  #cpus: number;
+  #undecodable = 0;
+  #closed = false;
+  #onRecord: (r: SensorRecord) => void = () => {};
+
+  private constructor(obj: bpf.Pointer, fds: Record<string, number>, cpus: number) {
+    this.#obj = obj;
+    this.#fds = fds;
+    this.#cpus = cpus;
+  }
+
+  /** Load and attach. On any failure everything acquired so far is released. */
+  static open(object: Uint8Array, o: SensorOptions): Sensor {
+    const opened = bpf.objectOpenMem(object, "sensors", 16 << 20);
+    let sensor: Sensor | undefined;
+    try {
+      const maps = bpf.listMaps(opened.obj);
+      const rodata = [...maps.entries()].find(([n]) => n.endsWith(".rodata"))?.[1];
+      if (!rodata) throw new SensorError("E_SENSORS_OBJECT", "sensors object has no .rodata");
+      const enable = (o.exec ? ENABLE.EXEC : 0) | (o.file ? ENABLE.FILE : 0) |
+        (o.network ? ENABLE.NET : 0);
+      bpf.mapSetInitialValue(rodata, encodeConfig(o.agentPid, enable));
+      bpf.mapSetMaxEntries(maps.get("events")!, o.ringbufBytes);
+      bpf.mapSetMaxEntries(maps.get("procs")!, o.processTableSize);
+      const programs = bpf.listPrograms(opened.obj);
+      for (const [name, prog] of programs) {
+        const wanted = (o.exec && PROGRAMS.exec.test(name)) ||
+          (o.file && PROGRAMS.file.test(name)) || (o.network && PROGRAMS.network.test(name));
+        bpf.programSetAutoload(prog, wanted);
+      }
+      bpf.objectLoad(opened, "sensors");
+      const fds: Record<string, number> = {};
+      for (const [name, map] of maps) fds[name] = bpf.mapFd(map);
+      sensor = new Sensor(opened.obj, fds, bpf.numPossibleCpus());
+      sensor.#fill(o);
+      for (const [name, prog] of programs) {
+        const wanted = (o.exec && PROGRAMS.exec.test(name)) ||
+          (o.file && PROGRAMS.file.test(name)) || (o.network && PROGRAMS.network.test(name));
+        if (wanted) sensor.#links.push(bpf.programAttach(prog, name));
+      }
+      return sensor;
+    } catch (err) {
+      if (sensor) sensor.close();
+      else bpf.objectClose(opened.obj);
+      throw err;
+    }
+  }
+
+  #fill(o: SensorOptions): void {
+    const put = (map: string, key: Uint8Array<ArrayBuffer>, value: number) => {
+      const v = new Uint8Array(4);
+      new DataView(v.buffer).setUint32(0, value, true);
+      bpf.mapUpdate(this.#fds[map], key, v);
+    };
+    const trie = (map: string, paths: string[], value: number) => {
+      for (const p of paths) for (const k of prefixKeys(p)) put(map, encodePathKey(k), value);
+    };
+    trie("trusted_exec", o.trustedExecPrefixes, MATCH.TRUSTED_EXEC);
+    trie("watch_paths", o.watchPaths, MATCH.WATCH);
+    trie("ignore_paths", o.ignorePaths, MATCH.IGNORE);
+    trie("sensitive_paths", o.sensitiveReadPrefixes, MATCH.SENSITIVE);
+    // Reads are pre-filtered in the kernel by the inode of each sensitive prefix (or of a
+    // directory above it); a prefix that does not exist yet is matched once it is created
+    // and the agent reloads.
+    for (const p of o.sensitiveReadPrefixes) {
+      const path = p.endsWith("*") ? p.slice(0, p.lastIndexOf("/") + 1) || "/" : p;
+      const ino = statIno(path);
+      if (ino === undefined) continue; // absent for now
+      const key = new Uint8Array(8);
+      new DataView(key.buffer).setBigUint64(0, ino, true);
+      put("sensitive_inodes", key, 1);
+    }
+    for (const c of o.ignoreComms) put("ignore_comms", encodeComm(c), 1);
+  }
+
+  /**
+   * Read every record waiting in the ring buffer; returns how many. Records this build
+   * cannot decode are counted (`undecodable`) and skipped.
+   */
+  poll(onRecord: (r: SensorRecord) => void): number {
+    // libbpf keeps the first callback; each poll's handler is swapped in behind it.
+    this.#onRecord = onRecord;
+    this.#ring ??= bpf.ringBufferNew(this.#fds.events, (raw) => {
+      const r = decodeRecord(raw);
+      if (r) this.#onRecord(r);
+      else this.#undecodable++;
+    });
+    return bpf.ringBufferConsume(this.#ring);
+  }
+
+  get undecodable(): number {
+    return this.#undecodable;
+  }
+
+  /** Per-record-type counters summed over CPUs. */
+  counters(): SensorCounters[] {
+    const value = new Uint8Array(8 * this.#cpus);
+    const sums: bigint[] = new Array(COUNTER_SLOTS).fill(0n);
+    for (let slot = 0; slot < COUNTER_SLOTS; slot++) {
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, slot, true);
+      if (!bpf.mapLookup(this.#fds.counters, key, value)) continue;
+      const v = new DataView(value.buffer);
+      for (let c = 0; c < this.#cpus; c++) sums[slot] += v.getBigUint64(c * 8, true);
+    }
+    const out: SensorCounters[] = [];
+    for (const [type, name] of Object.entries(REC_NAMES)) {
+      const t = Number(type);
+      const at = (k: (typeof COUNTER_KINDS)[number]) => sums[t * 3 + COUNTER_KINDS.indexOf(k)];
+      out.push({ type: name, emitted: at("emitted"), filtered: at("filtered"), lost: at("lost") });
+    }
+    return out;
+  }
+
+  /** The kernel's record of each live process it saw exec: pid → (exe, comm, uid, start). */
+  *kernelProcesses(): Generator<{ pid: number; exe: string; comm: string; startNs: bigint }> {
+    const key = new Uint8Array(4);
+    const next = new Uint8Array(4);
+    const value = new Uint8Array(SIZE.proc_entry);
+    const dec = new TextDecoder();
+    const str = (off: number, len: number) => {
+      const s = value.subarray(off, off + len);
+      const z = s.indexOf(0);
+      return dec.decode(z < 0 ? s : s.subarray(0, z));
+    };
+    let first = true;
+    while (bpf.mapNextKey(this.#fds.procs, first ? null : key, next)) {
+      first = false;
+      key.set(next);
+      if (!bpf.mapLookup(this.#fds.procs, key, value)) continue;
+      const v = new DataView(value.buffer);
+      yield {
+        pid: new DataView(key.buffer).getUint32(0, true),
+        exe: str(OFFSETS.proc_entry.exe, 256),
+        comm: str(OFFSETS.proc_entry.comm, 16),
+        startNs: v.getBigUint64(OFFSETS.proc_entry.start_ns, true),
+      };
+    }
+  }
+
+  /** Detach every program and free the object (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const l of this.#links) bpf.linkDestroy(l);
+    this.#links = [];
+    if (this.#ring) bpf.ringBufferFree(this.#ring);
+    this.#ring = undefined;
+    bpf.objectClose(this.#obj);
+  }
+}
