@@ -95,6 +95,29 @@ struct {
 	__type(value, __u32);
 } pending_open SEC(".maps");
 
+/* Never read or written: it puts every record type into the object's BTF, which
+ * tests/sensors/layout_test.ts compares with mod/sensors/layout.ts. */
+struct record_layouts {
+	struct rec_hdr hdr;
+	struct exec_rec exec;
+	struct exit_rec exit;
+	struct file_rec file;
+	struct net_rec net;
+	struct comm_rec comm;
+	enum rec_type type;
+	enum counter_kind counter;
+	enum file_op file_op;
+	enum net_op net_op;
+	enum net_result net_result;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct record_layouts);
+} layouts SEC(".maps");
+
 /* A path is built backwards to end at PATH_BUF - 1; a syscall's relative name is appended
  * from PATH_BUF on, and rename's new name sits at PATH_BUF + REC_PATH_LEN. */
 #define BUF_MASK (PATH_BUF * 2 - 1)
@@ -459,13 +482,17 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	return 0;
 }
 
-/* A process renaming itself (prctl PR_SET_NAME, /proc/<pid>/comm): not the rename at exec. */
+/*
+ * A process renamed (prctl PR_SET_NAME, a write to /proc/<pid>/comm). Every exec renames
+ * too, just before sched_process_exec; the reader drops a rename that an exec of the same
+ * name follows (the kernel no longer marks a task as in exec where a tracepoint can see it).
+ */
 SEC("tp_btf/task_rename")
 int BPF_PROG(on_rename, struct task_struct *task, const char *comm)
 {
 	struct comm_rec *r;
 
-	if (!(cfg.enable & ENABLE_EXEC) || BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+	if (!(cfg.enable & ENABLE_EXEC))
 		return 0;
 	if (ignored_task()) {
 		count(REC_COMM, CNT_FILTERED);

@@ -16,7 +16,7 @@
 #define SENSORS_RECORD_VERSION 1
 
 #define COMM_LEN 16
-#define CGROUP_NAME_LEN 64
+#define CGROUP_NAME_LEN 128
 #define REC_PATH_LEN 256
 #define REC_ARGS_LEN 512
 #define LPM_PATH_LEN 252 /* key = 4-byte prefixlen + path: 256 bytes */

@@ -14,6 +14,11 @@ export interface Grants {
   net?: string[];
   run?: string[];
   sys?: string[];
+  /**
+   * Unscoped `--allow-env`: npm:dockerode's `debug` dependency lists every environment
+   * variable when it loads, which Deno allows only with the unscoped flag.
+   */
+  allEnv?: boolean;
 }
 
 export interface PermissionOptions {
@@ -69,7 +74,9 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   const sys = new Set(["hostname", "uid", "gid"]);
   const run = new Set([opts.selfExec]);
   let ffi = false;
+  let allEnv = false;
   for (const gr of opts.grants ?? []) {
+    allEnv ||= gr.allEnv === true;
     for (const p of gr.read ?? []) read.add(p);
     for (const p of gr.write ?? []) write.add(p);
     ffi ||= gr.ffi === true;
@@ -84,16 +91,20 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   flags.push(`--allow-net=${[...net].join(",")}`);
   // npm:yaml (Sigma rules) reads LOG_TOKENS and LOG_STREAM on every parse.
   flags.push(
-    `--allow-env=${
-      ["HOME", "XDG_STATE_HOME", "LOG_TOKENS", "LOG_STREAM", ...allEnvNames()].join(",")
-    }`,
+    allEnv
+      ? "--allow-env"
+      : `--allow-env=${
+        ["HOME", "XDG_STATE_HOME", "LOG_TOKENS", "LOG_STREAM", ...allEnvNames()].join(",")
+      }`,
   );
   flags.push(`--allow-sys=${[...sys].join(",")}`);
   flags.push(`--allow-run=${[...run].join(",")}`);
   if (ffi) flags.push("--allow-ffi");
   // Not a permission but part of the same set: a rule's regex can never stall the pipeline,
   // V8 switches to its linear-time engine on excessive backtracking.
-  flags.push("--v8-flags=--enable-experimental-regexp-engine-on-excessive-backtracks");
+  flags.push(
+    "--v8-flags=--enable-experimental-regexp-engine-on-excessive-backtracks,--max-semi-space-size=8,--heap-growing-percent=100",
+  );
   return flags;
 }
 

@@ -13,7 +13,7 @@ import { ControlApi } from "./control_api.ts";
 import { log, setupLogging } from "./logging.ts";
 import { type ModuleSpec, Orchestrator } from "./orchestrator.ts";
 import { PidFile } from "./pidfile.ts";
-import { BUILT_MODULES, builtSections } from "./registry.ts";
+import { BUILT_MODULES, builtSections, SERVICE_FACTORIES } from "./registry.ts";
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -112,7 +112,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         }),
     );
     store = await SqliteStore.open(loaded.config.storage.sqlite_path);
-    orchestrator = new Orchestrator(loaded.config, specs, store);
+    orchestrator = new Orchestrator(loaded.config, specs, store, SERVICE_FACTORIES);
     await orchestrator.start();
     const o = orchestrator;
     api = new ControlApi(g.control_socket, {

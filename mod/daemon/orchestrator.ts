@@ -4,6 +4,7 @@ import {
   type AlertEvent,
   Channel,
   type ChannelStats,
+  type ContainerRef,
   type ControlRoute,
   type DecisionEvent,
   errorMessage,
@@ -36,11 +37,32 @@ export interface ModuleChannels {
   inputs: { [K in ChannelName]?: Channel<ChannelMap[K]> };
 }
 
+/**
+ * The container inventory as modules see it: which container a cgroup or mount namespace
+ * belongs to. One instance is shared by every module that asks (sensors, guard, scanner).
+ */
+export interface ContainerService extends Module {
+  lookupByCgroup(name: string): ContainerRef | undefined;
+  lookupByMntns(inum: number): ContainerRef | undefined;
+}
+
+/** How shared services are built: once, on the first module's request. */
+export interface ServiceFactories {
+  containers?(config: IronpostConfig): Promise<ContainerService>;
+}
+
+/** Shared services a module may ask for while it is built. */
+export interface Services {
+  /** The container inventory, started before the module that asked for it. */
+  containers(): Promise<ContainerService>;
+}
+
 /** Everything the orchestrator hands a module when building it. */
 export interface ModuleContext {
   config: IronpostConfig;
   channels: ModuleChannels;
   store: Store;
+  services: Services;
 }
 
 /**
@@ -78,14 +100,24 @@ export class Orchestrator {
   #specs: ModuleSpec[];
   #store: Store;
   #running: Running[] = [];
+  /** Shared services (started on first request, stopped after every module). */
+  #services: Running[] = [];
+  #factories: ServiceFactories;
+  #containers?: Promise<ContainerService>;
   #inputs = new Map<ChannelName, Channel<ChannelMap[ChannelName]>[]>();
   #taps: Promise<void>[] = [];
   #tapErrors = 0;
   #audited = { alerts: 0, actions: 0 };
   #log = log("daemon");
 
-  constructor(config: IronpostConfig, specs: readonly ModuleSpec[], store: Store) {
+  constructor(
+    config: IronpostConfig,
+    specs: readonly ModuleSpec[],
+    store: Store,
+    factories: ServiceFactories = {},
+  ) {
     this.#config = config;
+    this.#factories = factories;
     this.#store = store;
     const c = config.channels;
     this.channels = {
@@ -119,6 +151,7 @@ export class Orchestrator {
           config: this.#config,
           channels: this.#channelsFor(spec),
           store: this.#store,
+          services: { containers: () => this.#containerService() },
         });
       } catch (err) {
         await this.#rollback();
@@ -180,6 +213,15 @@ export class Orchestrator {
     } catch (err) {
       failures.push({ module: "channels", error: err });
     }
+    for (const { spec, module } of this.#services) {
+      try {
+        await withTimeout(module.stop(), timeoutMs, `${spec.name} did not stop in time`);
+      } catch (err) {
+        failures.push({ module: spec.name, error: err });
+      }
+    }
+    this.#services = [];
+    this.#containers = undefined;
     this.#running = [];
     if (failures.length > 0) throw new AggregateStopError(failures);
   }
@@ -187,7 +229,7 @@ export class Orchestrator {
   /** Per-module health, plus the store's audit writes. */
   health(): { state: Health["state"]; modules: Record<string, Health> } {
     const modules: Record<string, Health> = {};
-    for (const { spec, module } of this.#running) {
+    for (const { spec, module } of [...this.#services, ...this.#running]) {
       try {
         modules[spec.name] = module.health();
       } catch (err) {
@@ -202,7 +244,7 @@ export class Orchestrator {
 
   /** Control API endpoints of the running modules. */
   routes(): ControlRoute[] {
-    return this.#running.flatMap(({ module }) => module.routes?.() ?? []);
+    return [...this.#services, ...this.#running].flatMap(({ module }) => module.routes?.() ?? []);
   }
 
   channelStats(): ChannelStats[] {
@@ -260,7 +302,7 @@ export class Orchestrator {
       help: "Audit store writes that failed",
       value: this.#tapErrors,
     });
-    for (const { module } of this.#running) {
+    for (const { module } of [...this.#services, ...this.#running]) {
       try {
         out.push(...(module.metrics?.() ?? []));
       } catch (err) {
@@ -279,6 +321,27 @@ export class Orchestrator {
     for (const { spec, module } of this.#running) {
       if (module.reload && spec.section) await module.reload(config[spec.section]);
     }
+  }
+
+  #containerService(): Promise<ContainerService> {
+    this.#containers ??= (async () => {
+      const factory = this.#factories.containers;
+      if (!factory) {
+        throw new IronpostError("E_NO_SERVICE", "this build has no container inventory");
+      }
+      const service = await factory(this.#config);
+      await service.start();
+      const spec: ModuleSpec = {
+        name: service.name,
+        produces: [],
+        consumes: [],
+        build: () => service,
+      };
+      this.#services.push({ spec, module: service });
+      this.#log.info("service {service} started", { service: service.name });
+      return service;
+    })();
+    return this.#containers;
   }
 
   #channelsFor(spec: ModuleSpec): ModuleChannels {

@@ -3,7 +3,8 @@ import { XDP_OBJECT_PATH } from "../ebpf/object_path.ts";
 import { SENSORS_OBJECT_PATH } from "../sensors/object_path.ts";
 import { libbpfPath } from "../../ffi/libbpf.ts";
 import { firstExisting, LIBC_PATHS } from "../../ffi/libc.ts";
-import type { ModuleSpec } from "./orchestrator.ts";
+import type { ModuleSpec, ServiceFactories } from "./orchestrator.ts";
+import type { Grants, IronpostConfig } from "../config/mod.ts";
 
 /**
  * The modules built into this binary, in registry order. Each capability adds its spec
@@ -40,16 +41,19 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
     section: "sensors",
     produces: ["host"],
     consumes: [],
-    build: async ({ config, channels }) =>
+    build: async ({ config, channels, services }) =>
       new (await import("../sensors/module.ts")).SensorsModule(config.sensors, {
         host: channels.outputs.host,
-      }),
-    grants: () => ({
-      // /proc is read through libc (Deno refuses /proc paths without --allow-all), so only
-      // the object, the libraries and /etc/passwd (uid → User) need read access.
-      read: [SENSORS_OBJECT_PATH, libbpfPath(), firstExisting(LIBC_PATHS), "/etc/passwd"],
-      ffi: true,
-    }),
+      }, { containers: await services.containers() }),
+    grants: (config) => {
+      const c = containerGrants(config);
+      return {
+        ...c,
+        // /proc is read through libc (Deno refuses /proc paths without --allow-all), so only
+        // the object, the libraries and /etc/passwd (uid → User) need read access.
+        read: [...c.read!, SENSORS_OBJECT_PATH, libbpfPath(), "/etc/passwd"],
+      };
+    },
   },
   {
     name: "log_pipeline",
@@ -80,6 +84,26 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
     },
   },
 ];
+
+/** Shared services, built once when a module first asks for one. */
+export const SERVICE_FACTORIES: ServiceFactories = {
+  containers: async (config) =>
+    new (await import("../containers/mod.ts")).ContainerInventory({
+      socketPath: config.container.docker_socket,
+    }),
+};
+
+/** What the container inventory needs: the Docker socket, /proc via libc, dockerode's env. */
+export function containerGrants(config: IronpostConfig): Grants {
+  const socket = config.container.docker_socket;
+  return {
+    read: [socket, firstExisting(LIBC_PATHS)],
+    write: [socket],
+    net: [`unix:${socket}`],
+    ffi: true,
+    allEnv: true,
+  };
+}
 
 /**
  * The directory a tailed path needs read access to: up to the first wildcard segment of a

@@ -31,8 +31,9 @@ export class EventStreams {
   /**
    * A streaming response for one reader. `kind` (comma-separated process, file, network)
    * and `container` (name or id prefix) filter; a bad kind is a 400 naming the valid ones.
+   * A reader that disconnects cancels its stream, which removes it.
    */
-  open(params: URLSearchParams, signal?: AbortSignal): Response {
+  open(params: URLSearchParams): Response {
     const kindParam = params.get("kind");
     const kinds = new Set(
       kindParam ? kindParam.split(",").map((k) => k.trim()).filter((k) => k) : KINDS,
@@ -59,15 +60,6 @@ export class EventStreams {
         if (reader) this.#readers.delete(reader);
       },
     }, new CountQueuingStrategy({ highWaterMark: READER_QUEUE }));
-    signal?.addEventListener("abort", () => {
-      if (!reader) return;
-      this.#readers.delete(reader);
-      try {
-        reader.controller.close();
-      } catch {
-        // already closed
-      }
-    });
     return new Response(body, {
       status: 200,
       headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" },

@@ -15,7 +15,7 @@ import {
 import type { SensorsConfig } from "../config/mod.ts";
 import { SENSORS_OBJECT_PATH } from "./object_path.ts";
 import { ProcessTable } from "./process_table.ts";
-import type { ProcInfo, SensorRecord } from "./records.ts";
+import type { CommRecord, ProcInfo, SensorRecord } from "./records.ts";
 import { Sensor, type SensorCounters } from "./sensor.ts";
 import { commEvent, type EventContext, execEvent, fileEvent, netEvent } from "./to_event.ts";
 import { UserNames } from "./users.ts";
@@ -27,6 +27,8 @@ const POLL_IDLE_MS = 5;
 const MASQUERADE_CHECK_MS = 30_000;
 /** Window over which the lost-record rate is judged for health. */
 const LOSS_WINDOW_MS = 10_000;
+/** How long a rename waits for the exec that would explain it (see #drain). */
+const RENAME_HOLD_MS = 100;
 
 /**
  * What the sensors need from the container inventory: the container a task runs in, by
@@ -35,6 +37,8 @@ const LOSS_WINDOW_MS = 10_000;
 export interface ContainerLookup {
   lookupByCgroup(name: string): ContainerRef | undefined;
   lookupByMntns?(inum: number): ContainerRef | undefined;
+  /** Ask Docker about a cgroup the inventory has not seen yet (a container just started). */
+  resolveCgroup?(name: string): Promise<ContainerRef | undefined>;
 }
 
 export interface SensorsChannels {
@@ -79,6 +83,7 @@ export class SensorsModule implements Module {
   #lossRate = 0;
   #lastError?: string;
   #reported = new Set<string>();
+  #pendingRenames = new Map<number, { rec: CommRecord; at: number }>();
   #context: EventContext;
 
   constructor(cfg: SensorsConfig, channels: SensorsChannels, opts: SensorsOptions = {}) {
@@ -133,7 +138,7 @@ export class SensorsModule implements Module {
     // What is still in the ring buffer is handed over before the programs go.
     if (this.#sensor) {
       try {
-        await this.#drain();
+        await this.#drain(true);
       } finally {
         this.#sensor.close();
         this.#sensor = undefined;
@@ -212,7 +217,7 @@ export class SensorsModule implements Module {
     return [{
       method: "GET",
       path: "/events",
-      handle: (req) => this.#streams.open(new URL(req.url).searchParams, req.signal),
+      handle: (req) => this.#streams.open(new URL(req.url).searchParams),
     }];
   }
 
@@ -282,15 +287,48 @@ export class SensorsModule implements Module {
     }
   }
 
-  /** Consume what is in the ring buffer and hand it on, in order. */
-  async #drain(): Promise<number> {
+  /**
+   * Consume what is in the ring buffer and hand it on, in order. A rename is held back
+   * briefly: the kernel renames every process at exec (to the new program's name) just
+   * before it reports the exec, and that rename is not news; one not followed by an exec of
+   * the same name within RENAME_HOLD_MS is a process renaming itself.
+   */
+  async #drain(final = false): Promise<number> {
     const batch: SensorRecord[] = [];
     this.#sensor?.poll((r) => batch.push(r));
     for (const r of batch) {
-      const e = this.#toEvent(r);
-      if (e) await this.#emit(e);
+      if (r.type === "comm") {
+        const earlier = this.#pendingRenames.get(r.p.pid);
+        if (earlier) await this.#emitRecord(earlier.rec);
+        this.#pendingRenames.set(r.p.pid, { rec: r, at: Date.now() });
+        continue;
+      }
+      if (r.type === "exec") {
+        const pending = this.#pendingRenames.get(r.p.pid);
+        if (pending && pending.rec.newComm === r.p.comm) this.#pendingRenames.delete(r.p.pid);
+      }
+      await this.#emitRecord(r);
+    }
+    const now = Date.now();
+    for (const [pid, { rec, at }] of this.#pendingRenames) {
+      if (!final && now - at < RENAME_HOLD_MS) continue;
+      this.#pendingRenames.delete(pid);
+      await this.#emitRecord(rec);
     }
     return batch.length;
+  }
+
+  async #emitRecord(r: SensorRecord): Promise<void> {
+    // A container started moments ago may not be in the inventory yet: ask Docker once
+    // (the inventory rate-limits and caches misses) before the event is built.
+    if (r.type !== "exit" && this.#opts.containers?.resolveCgroup) {
+      const name = r.p.cgroup;
+      if (CONTAINER_ID.test(name) && !this.#opts.containers.lookupByCgroup(name)) {
+        await this.#opts.containers.resolveCgroup(name);
+      }
+    }
+    const e = this.#toEvent(r);
+    if (e) await this.#emit(e);
   }
 
   #toEvent(r: SensorRecord): HostEvent | undefined {

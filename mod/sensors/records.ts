@@ -1,6 +1,6 @@
 /** Decoding of the sensors' ring-buffer records (bpf/sensors.h) into typed values. */
 import { formatIp } from "../core/mod.ts";
-import { EXEC_F, FILE_F, OFFSETS, REC, RECORD_VERSION, SIZE } from "./layout.ts";
+import { CGROUP_NAME_LEN, EXEC_F, FILE_F, OFFSETS, REC, RECORD_VERSION, SIZE } from "./layout.ts";
 
 /** The task that caused a record, as the kernel saw it. */
 export interface ProcInfo {
@@ -113,7 +113,7 @@ function procInfo(b: Uint8Array, v: DataView, base: number): ProcInfo {
     cgroupId: v.getBigUint64(base + o.cgroup_id, true),
     startNs: v.getBigUint64(base + o.start_ns, true),
     comm: cstring(b, base + o.comm, 16),
-    cgroup: cstring(b, base + o.cgroup, 64),
+    cgroup: cstring(b, base + o.cgroup, CGROUP_NAME_LEN),
   };
 }
 

@@ -263,3 +263,97 @@ Deno.test("host sensors report real processes, files and connections", async (t)
     assertEquals(await attachedSensorPrograms(), []);
   });
 });
+
+Deno.test("host sensors attribute events to the Docker container they come from", async (t) => {
+  if (!requireRoot()) return;
+  const {
+    ensureBusyboxImage,
+    ensureDocker,
+    BUSYBOX_IMAGE,
+    docker,
+    removeContainers,
+    runContainer,
+  } = await import("../helpers/docker.ts");
+  if (!requirePart("docker", await ensureDocker())) return;
+  await ensureBusyboxImage();
+  const { ContainerInventory } = await import("../../mod/containers/mod.ts");
+  const inventory = new ContainerInventory({ socketPath: "/var/run/docker.sock" });
+  await inventory.start();
+  const s = await startSensors("", { containers: inventory });
+  const name = `ironpost-ct-sensors-${Deno.pid}`;
+  try {
+    const script = "cat /etc/passwd > /dev/null; echo x > /tmp/f; rm /tmp/f; sleep 30";
+    const id = await runContainer(name, ["/bin/sh", "-c", script]);
+    const fromIt = (es: HostEvent[]) => es.filter((e) => e.container?.id === id);
+
+    await t.step(
+      "exec, write and unlink inside the container carry its id, name, image",
+      async () => {
+        assert(
+          await waitEvents(
+            s.events,
+            (es) =>
+              fromIt(es).some((e) => e.action === "unlink" && e.fields.TargetFilename === "/tmp/f"),
+            10_000,
+          ),
+          `no unlink from the container; container events: ${
+            JSON.stringify(
+              fromIt(s.events).map((e) => [e.action, e.image, e.fields.TargetFilename]),
+            )
+          }`,
+        );
+        const es = fromIt(s.events);
+        for (const e of es) {
+          assertEquals(e.container, { id, name, image: BUSYBOX_IMAGE, labels: {} });
+        }
+        const cat = es.find((e) => e.action === "exec" && e.commandLine === "cat /etc/passwd");
+        assert(
+          cat,
+          `no exec of cat in the container: ${
+            JSON.stringify(es.map((e) => [e.action, e.pid, e.image, e.commandLine]))
+          }`,
+        );
+        assertEquals(cat.image, "/bin/busybox");
+        const write = es.find((e) =>
+          e.action === "open_write" && e.fields.TargetFilename === "/tmp/f"
+        );
+        assert(
+          write,
+          `no write of /tmp/f: ${JSON.stringify(es.map((e) => e.fields.TargetFilename))}`,
+        );
+        const unlink = es.find((e) =>
+          e.action === "unlink" && e.fields.TargetFilename === "/tmp/f"
+        );
+        assert(unlink, "no unlink of /tmp/f in the container");
+      },
+    );
+
+    await t.step("a docker exec'd command is attributed within a second", async () => {
+      const started = Date.now();
+      const r = await docker(["exec", name, "/bin/sh", "-c", "echo exec-probe > /dev/null"]);
+      assertEquals(r.code, 0);
+      assert(
+        await waitEvents(
+          s.events,
+          (es) =>
+            fromIt(es).some((e) =>
+              e.action === "exec" && e.commandLine === "/bin/sh -c echo exec-probe > /dev/null"
+            ),
+          1000,
+        ),
+        "docker exec not seen within 1 s",
+      );
+      console.log(`  docker exec seen ${Date.now() - started} ms after the command returned`);
+    });
+
+    await t.step("events from the host carry no container", () => {
+      const host = s.events.filter((e) => e.pid !== 0 && !e.container);
+      assert(host.length > 0 || s.events.length > 0);
+      for (const e of host) assertEquals(e.container, undefined);
+    });
+  } finally {
+    await removeContainers([name]);
+    await s.stop();
+    await inventory.stop();
+  }
+});

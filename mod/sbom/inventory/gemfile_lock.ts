@@ -1,0 +1,90 @@
+/** `Gemfile.lock` (and `gems.locked`): Bundler's lockfile. */
+import type { Component } from "../component.ts";
+import { Collector } from "./collect.ts";
+import { malformed } from "./errors.ts";
+import { baseName, type Extractor } from "./extractor.ts";
+import { splitLines } from "./lines.ts";
+
+/** Sections that list gems under `specs:`; the rest (PLATFORMS, DEPENDENCIES, …) do not. */
+const SOURCE_SECTIONS = new Set(["GEM", "GIT", "PATH", "PLUGIN SOURCE"]);
+
+/** A gem under `specs:`: four spaces, a name, a version in parentheses. */
+const SPEC = /^ {4}([^\s(]+) \(([^()]+)\)$/;
+
+interface Spec {
+  name: string;
+  version: string;
+  line: number;
+}
+
+/**
+ * Reads a Bundler lockfile. Written by hand: the format is Bundler's own indentation-based
+ * text (not YAML), and the only JavaScript readers on npm are unmaintained. Gems come from
+ * the `specs:` of each source section; a `GIT` section's `revision` is their commit; a
+ * platform suffix (`1.13.3-x86_64-linux`) is not part of the version, since RubyGems versions
+ * cannot contain `-`. A spec line that is not `name (version)` is `E_MALFORMED`; sections
+ * Bundler may add later are skipped.
+ *
+ * @example
+ * ```ts
+ * import { gemfileLock } from "./gemfile_lock.ts";
+ * const text = "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.13.3-x86_64-linux)\n" +
+ *   "      racc (~> 1.4)\n";
+ * const [c] = gemfileLock.extract("Gemfile.lock", text);
+ * console.assert(c.name === "nokogiri" && c.version === "1.13.3" && c.origin.line === 4);
+ * ```
+ */
+export const gemfileLock: Extractor = {
+  name: "rubygems/gemfile-lock",
+  ecosystem: "RubyGems",
+  fileRequired(path: string): boolean {
+    const base = baseName(path);
+    return base === "Gemfile.lock" || base === "gems.locked";
+  },
+  extract(path: string, text: string): Component[] {
+    const out = new Collector();
+    let section = "";
+    let inSpecs = false;
+    let revision = "";
+    let specs: Spec[] = [];
+    const flush = (): void => {
+      for (const s of specs) {
+        out.add({
+          name: s.name,
+          version: s.version,
+          ecosystem: "RubyGems",
+          origin: { file: path, line: s.line },
+          groups: [],
+          ...(revision ? { commit: revision } : {}),
+        });
+      }
+      specs = [];
+    };
+    splitLines(text).forEach((raw, i) => {
+      const line = i + 1;
+      if (raw.trim() === "") return;
+      const indent = raw.length - raw.trimStart().length;
+      if (indent === 0) {
+        flush();
+        section = raw.trim();
+        inSpecs = false;
+        revision = "";
+        return;
+      }
+      if (!SOURCE_SECTIONS.has(section)) return;
+      if (indent === 2) {
+        const trimmed = raw.trim();
+        inSpecs = trimmed === "specs:";
+        if (trimmed.startsWith("revision:")) revision = trimmed.slice(9).trim();
+        return;
+      }
+      if (!inSpecs || indent !== 4) return; // indent 6: a gem's own dependencies
+      const m = SPEC.exec(raw);
+      if (m === null) throw malformed(path, line, `Expected "name (version)", got "${raw.trim()}"`);
+      const dash = m[2].indexOf("-");
+      specs.push({ name: m[1], version: dash < 0 ? m[2] : m[2].slice(0, dash), line });
+    });
+    flush();
+    return out.list();
+  },
+};

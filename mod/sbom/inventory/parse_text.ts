@@ -1,0 +1,115 @@
+/**
+ * JSON, TOML and YAML parsing that fails only with `E_MALFORMED` (with a line when the parser
+ * gives one), so extractors never leak a library's own error type.
+ */
+import { parse as parseToml, TomlError } from "smol-toml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { InventoryError, malformed } from "./errors.ts";
+import { TextLines } from "./lines.ts";
+import type { Dict } from "./values.ts";
+import { isDict } from "./values.ts";
+
+/**
+ * Environment variables the `yaml` library reads on every parse (its debug switches). Under a
+ * scoped `--allow-env` they must be granted, or parsing a YAML lockfile fails with
+ * `E_PERMISSION` instead of `NotCapable`.
+ */
+export const INVENTORY_ENV_VARS: readonly string[] = ["LOG_TOKENS", "LOG_STREAM"];
+
+/** `text` as a JSON object; anything else (bad JSON, an array, a string) is `E_MALFORMED`. */
+export function parseJsonObject(file: string, text: string): Dict {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw malformed(file, jsonErrorLine(text, msg), `Not valid JSON: ${msg}`);
+  }
+  if (!isDict(value)) throw malformed(file, 1, "Not a JSON object");
+  return value;
+}
+
+/** V8 says "(line L column C)" or "at position N"; either becomes a line, else 0. */
+function jsonErrorLine(text: string, msg: string): number {
+  const line = /\bline (\d+)/.exec(msg);
+  if (line) return Number(line[1]);
+  const pos = /\bposition (\d+)/.exec(msg);
+  return pos ? new TextLines(text).lineAt(Number(pos[1])) : 0;
+}
+
+/** `text` as a TOML table; a syntax error is `E_MALFORMED` at its line. */
+export function parseTomlTable(file: string, text: string): Dict {
+  try {
+    return parseToml(text);
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split("\n")[0];
+      throw malformed(file, e.line, `Not valid TOML: ${first}`);
+    }
+    throw malformed(file, 0, `Not valid TOML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** A parsed YAML mapping and the lines of its keys. */
+export interface YamlMapping {
+  data: Dict;
+  /** Line of each key of the mapping at `path` (`[]` for the top level). */
+  keyLines(path: readonly string[]): Map<string, number>;
+}
+
+/**
+ * `text` as a YAML mapping. Scalars are all read as strings (the failsafe schema) because a
+ * version such as `1.10` must not become the number 1.1; callers compare `"true"` for flags.
+ * An empty document is an empty mapping; any other non-mapping is `E_MALFORMED`.
+ */
+export function parseYamlMapping(file: string, text: string): YamlMapping {
+  const denied = INVENTORY_ENV_VARS.filter((variable) =>
+    Deno.permissions.querySync({ name: "env", variable }).state !== "granted"
+  );
+  if (denied.length > 0) {
+    throw new InventoryError(
+      "E_PERMISSION",
+      file,
+      0,
+      `Parsing YAML needs env access to ${denied.join(", ")} (the yaml library reads them); ` +
+        `add them to --allow-env`,
+    );
+  }
+  const lc = new LineCounter();
+  let doc;
+  let value: unknown;
+  try {
+    doc = parseDocument(text, {
+      lineCounter: lc,
+      schema: "failsafe",
+      prettyErrors: false,
+      uniqueKeys: true,
+    });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      throw malformed(file, lc.linePos(e.pos[0]).line, `Not valid YAML: ${e.message}`);
+    }
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    if (e instanceof InventoryError) throw e;
+    throw malformed(file, 0, `Not valid YAML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (value === null || value === undefined || value === "") {
+    return { data: {}, keyLines: () => new Map() };
+  }
+  if (!isDict(value)) throw malformed(file, 1, "Not a YAML mapping");
+  const parsed = doc;
+  return {
+    data: value,
+    keyLines(path) {
+      const lines = new Map<string, number>();
+      const node = path.length === 0 ? parsed.contents : parsed.getIn(path, true);
+      if (!isMap(node)) return lines;
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) && key.range) lines.set(String(key.value), lc.linePos(key.range[0]).line);
+      }
+      return lines;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/** `uv.lock`: uv's lockfile (TOML, one `[[package]]` per distribution and version). */
+import type { Component } from "../component.ts";
+import { Collector } from "./collect.ts";
+import { malformed } from "./errors.ts";
+import { baseName, type Extractor } from "./extractor.ts";
+import { tomlEntryLines } from "./lines.ts";
+import { parseTomlTable } from "./parse_text.ts";
+import { type Dict, dict, isDict, list, str } from "./values.ts";
+
+interface Entry {
+  name: string;
+  /** Absent for a virtual workspace root, which is in the graph but not reported. */
+  version?: string;
+  raw: Dict;
+  line?: number;
+}
+
+/** The dependency references (`{ name, version? }`) of a list of them. */
+function refs(v: unknown): { name: string; version?: string }[] {
+  const out: { name: string; version?: string }[] = [];
+  for (const r of list(v)) {
+    const name = str(dict(r).name);
+    if (name) out.push({ name, version: str(dict(r).version) });
+  }
+  return out;
+}
+
+/**
+ * Scope from the graph: the workspace's own packages (source `editable` or `virtual`) are the
+ * roots; what their `dependencies` reach is production, what only their `dev-dependencies`
+ * (dependency groups) reach is `dev`, what only their `optional-dependencies` (extras) reach
+ * is `optional`. uv records no per-package scope, so this is the only way to know it.
+ */
+function scopes(entries: Entry[]): Map<Entry, string[]> {
+  const byName = new Map<string, Entry[]>();
+  for (const e of entries) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
+  const resolve = (r: { name: string; version?: string }): Entry[] =>
+    (byName.get(r.name) ?? []).filter((e) => r.version === undefined || e.version === r.version);
+  const reach = (roots: Entry[]): Set<Entry> => {
+    const seen = new Set<Entry>();
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const e = stack.pop() as Entry;
+      if (seen.has(e)) continue;
+      seen.add(e);
+      for (const r of refs(e.raw.dependencies)) stack.push(...resolve(r));
+    }
+    return seen;
+  };
+  const roots = entries.filter((e) => {
+    const source = dict(e.raw.source);
+    return "editable" in source || "virtual" in source;
+  });
+  const named = (field: string): Entry[] =>
+    roots.flatMap((root) =>
+      Object.values(dict(root.raw[field])).flatMap((group) => refs(group).flatMap(resolve))
+    );
+  const prod = reach(roots);
+  const dev = reach(named("dev-dependencies"));
+  const optional = reach(named("optional-dependencies"));
+  const out = new Map<Entry, string[]>();
+  for (const e of entries) {
+    const groups = prod.has(e)
+      ? []
+      : [...(dev.has(e) ? ["dev"] : []), ...(optional.has(e) ? ["optional"] : [])];
+    out.set(e, groups);
+  }
+  return out;
+}
+
+/**
+ * uv lockfiles. Packages without a version (a virtual workspace root) are skipped; a git
+ * source (`https://host/repo?rev=x#<commit>`) gives the commit.
+ *
+ * @example
+ * ```ts
+ * import { uvLock } from "./uv_lock.ts";
+ * const text = 'version = 1\n\n[[package]]\nname = "anyio"\nversion = "4.6.2"\n' +
+ *   'source = { registry = "https://pypi.org/simple" }\n';
+ * const [c] = uvLock.extract("uv.lock", text);
+ * console.assert(c.name === "anyio" && c.version === "4.6.2" && c.origin.line === 4);
+ * ```
+ */
+export const uvLock: Extractor = {
+  name: "pypi/uv-lock",
+  ecosystem: "PyPI",
+  fileRequired(path: string): boolean {
+    return baseName(path) === "uv.lock";
+  },
+  extract(path: string, text: string): Component[] {
+    const lock = parseTomlTable(path, text);
+    const lines = tomlEntryLines(text, "package", "name");
+    const entries: Entry[] = [];
+    list(lock.package).forEach((raw, i) => {
+      const line = lines[i] || undefined;
+      if (!isDict(raw)) throw malformed(path, line ?? 0, "A [[package]] entry is not a table");
+      const name = str(raw.name);
+      if (!name) throw malformed(path, line ?? 0, "A [[package]] entry has no name");
+      entries.push({ name, version: str(raw.version), raw, line });
+    });
+    const groups = scopes(entries);
+    const out = new Collector();
+    for (const e of entries) {
+      if (e.version === undefined) continue;
+      const git = str(dict(e.raw.source).git) ?? "";
+      const hash = git.lastIndexOf("#");
+      const commit = hash >= 0 ? git.slice(hash + 1) : "";
+      out.add({
+        name: e.name,
+        version: e.version,
+        ecosystem: "PyPI",
+        origin: { file: path, line: e.line },
+        groups: [...(groups.get(e) ?? [])],
+        ...(commit ? { commit } : {}),
+      });
+    }
+    return out.list();
+  },
+};
