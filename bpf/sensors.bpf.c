@@ -87,6 +87,15 @@ struct {
 	__type(value, __u32);
 } ignore_comms SEC(".maps");
 
+/* Threads inside execve (from sys_enter_execve* to sched_process_exec or the syscall's
+ * exit): the rename every exec does is not reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} in_exec SEC(".maps");
+
 /* open flags from sys_enter_open* until sys_exit_open* gives the fd. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -386,9 +395,12 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	__u32 args_len;
 	int off;
 	struct proc_entry init = {};
+	__u32 key_old;
 
 	if (!(cfg.enable & ENABLE_EXEC))
 		return 0;
+	key_old = old_pid;
+	bpf_map_delete_elem(&in_exec, &key_old);
 	s = get_scratch();
 	if (!s)
 		return 0;
@@ -492,8 +504,12 @@ int BPF_PROG(on_rename, struct task_struct *task, const char *comm)
 {
 	struct comm_rec *r;
 
+	__u32 tid = BPF_CORE_READ(task, pid);
+
 	if (!(cfg.enable & ENABLE_EXEC))
 		return 0;
+	if (bpf_map_lookup_elem(&in_exec, &tid))
+		return 0; /* the rename every exec does */
 	if (ignored_task()) {
 		count(REC_COMM, CNT_FILTERED);
 		return 0;
@@ -516,6 +532,50 @@ int BPF_PROG(on_rename, struct task_struct *task, const char *comm)
 	bpf_ringbuf_submit(r, 0);
 	count(REC_COMM, CNT_EMITTED);
 	return 0;
+}
+
+static __always_inline int exec_enter(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
+	if (cfg.enable & ENABLE_EXEC)
+		bpf_map_update_elem(&in_exec, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int exec_exit(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (cfg.enable & ENABLE_EXEC)
+		bpf_map_delete_elem(&in_exec, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int enter_execve(struct sys_enter_ctx *ctx)
+{
+	return exec_enter();
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int enter_execveat(struct sys_enter_ctx *ctx)
+{
+	return exec_enter();
+}
+
+/* A failed exec returns here; a successful one was cleared in on_exec. */
+SEC("tracepoint/syscalls/sys_exit_execve")
+int exit_execve(struct sys_exit_ctx *ctx)
+{
+	return exec_exit();
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int exit_execveat(struct sys_exit_ctx *ctx)
+{
+	return exec_exit();
 }
 
 /* ---- files ---------------------------------------------------------------------------- */

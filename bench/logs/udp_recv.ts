@@ -5,7 +5,8 @@
  * process. After the sender ends it waits for the count to settle (at most 5 s), then prints
  * sent, received, lost (sent − received) and the source's own drop counters as JSON.
  *
- *   deno run -A bench/logs/udp_recv.ts --rate 50000 --secs 10 --sample OpenSSH_2k.log
+ *   deno run -A bench/logs/udp_recv.ts --rate 50000 --secs 10 --sample OpenSSH_2k.log \
+ *     [--receiver auto|recvmmsg|node:dgram]
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -19,16 +20,18 @@ const { values } = parseArgs({
     rate: { type: "string", default: "10000" },
     secs: { type: "string", default: "10" },
     sample: { type: "string" },
+    receiver: { type: "string", default: "auto" },
   },
 });
-if (!values.sample) {
-  console.error("usage: udp_recv.ts --rate R --secs S --sample FILE");
+const receiver = values.receiver as "auto" | "recvmmsg" | "node:dgram";
+if (!values.sample || !["auto", "recvmmsg", "node:dgram"].includes(receiver)) {
+  console.error("usage: udp_recv.ts --rate R --secs S --sample FILE [--receiver KIND]");
   Deno.exit(2);
 }
 
 const channel = new Channel<RawLine>("log-lines", 10_000);
 const source = new SyslogUdpSource(
-  { hostname: "127.0.0.1", port: 0, recvBufferBytes: 4 << 20 },
+  { hostname: "127.0.0.1", port: 0, recvBufferBytes: 4 << 20, receiver },
   channel,
 );
 await source.start();
@@ -106,5 +109,7 @@ console.log(JSON.stringify({
   kernelDrops: stats.kernelDrops,
   queueDrops: stats.dropped,
   recvBufferBytes: stats.recvBufferBytes,
+  receiver: stats.receiver,
+  fallbackReason: source.fallbackReason,
   health,
 }));

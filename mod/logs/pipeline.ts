@@ -42,7 +42,11 @@ export class Pipeline {
 
   constructor(rules: CompiledRule[], correlations: CorrelationRule[], opts: PipelineOptions) {
     this.#rules = new RuleSet(rules);
-    this.#correlator = new Correlator(correlations, { maxGroups: opts.correlationMaxGroups });
+    // The correlator keeps events only as long as they can still be an alert's evidence.
+    this.#correlator = new Correlator(correlations, {
+      maxGroups: opts.correlationMaxGroups,
+      maxEvidence: opts.maxEvidence ?? 20,
+    });
     this.#opts = opts;
   }
 

@@ -38,7 +38,7 @@ export interface SensorOptions {
 
 /** Which programs serve which sensor (the rest of the object is shared maps). */
 const PROGRAMS: Record<"exec" | "file" | "network", RegExp> = {
-  exec: /^on_(exec|exit|rename)$/,
+  exec: /^(on_(exec|exit|rename)|(enter|exit)_(execve|execveat))$/,
   file:
     /^(enter|exit)_(open|openat|openat2|creat|unlink|unlinkat|fchmodat|fchmodat2|chmod|fchownat|chown|lchown|fchmod|fchown|renameat2|renameat|rename)$/,
   network: /^(on_sock_state|exit_accept4|exit_accept)$/,

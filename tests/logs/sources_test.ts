@@ -674,6 +674,7 @@ Deno.test("syslog UDP source", async (t) => {
         assertEquals(src.stats().recvBufferBytes >= 4 * 1024 * 1024, true);
         assert((await ssReceiveBuffer(port)) >= 8 * 1024 * 1024);
         assertEquals(src.health().state, "healthy");
+        assertEquals(src.stats().receiver, "recvmmsg");
       },
     );
 
@@ -709,6 +710,7 @@ Deno.test("syslog UDP source", async (t) => {
           const report = JSON.parse(out);
           assertEquals(report.health, { state: "healthy" });
           assertEquals(report.recvBufferBytes, 4 * 1024 * 1024);
+          assertEquals(report.receiver, "recvmmsg");
           assert((await ssReceiveBuffer(report.port)) >= 8 * 1024 * 1024);
         } finally {
           await child.stdin.close();

@@ -14,7 +14,11 @@
  *   when an event at least `timespan` later is observed (any group), or on `flush()`.
  *
  * Memory is capped: at most `maxGroups` groups across all correlations (the least recently
- * seen is evicted and counted), and at most `maxEventsPerGroup` entries per group.
+ * seen is evicted and counted), and at most `maxEventsPerGroup` entries per group. Only the
+ * newest `maxEvidence` entries of a group keep their event (only they can become evidence);
+ * older ones keep their time and value. Windows last minutes to hours, so whatever an entry
+ * holds outlives V8's young generation and ends as old-generation garbage: holding whole
+ * events there was most of the old-generation churn on a long sshd log.
  */
 import type { LogEvent } from "../log_event.ts";
 import { EventView, type FieldValue } from "./fields.ts";
@@ -30,7 +34,7 @@ export interface CorrelatorOptions {
    * when that is higher, so a `gte: 5000` can still be reached.
    */
   maxEventsPerGroup?: number;
-  /** Events returned as evidence with a firing. */
+  /** Events returned as evidence with a firing; older entries do not keep their event. */
   maxEvidence?: number;
 }
 
@@ -53,7 +57,8 @@ interface Entry {
   rule: number;
   /** value_count: the field values as one key; value_sum/avg: the number. */
   value?: string | number;
-  event: LogEvent;
+  /** Cleared once `maxEvidence` newer entries follow (see `#insert`). */
+  event: LogEvent | undefined;
 }
 
 interface Group {
@@ -111,7 +116,7 @@ export class Correlator {
 
   constructor(correlations: readonly CorrelationRule[], options: CorrelatorOptions = {}) {
     this.maxGroups = options.maxGroups ?? 100_000;
-    this.#maxEvidence = options.maxEvidence ?? 100;
+    this.#maxEvidence = Math.max(1, options.maxEvidence ?? 100);
     const perGroup = options.maxEventsPerGroup ?? 1_000;
     if (!Number.isInteger(this.maxGroups) || this.maxGroups < 1) {
       throw new RangeError(`maxGroups must be an integer >= 1, got ${this.maxGroups}`);
@@ -198,15 +203,16 @@ export class Correlator {
         g = undefined;
       }
       if (g) {
-        this.#groups.delete(full);
-        this.#groups.set(full, g);
+        // Re-insert under the group's own key string: this call's `full` and `values` are
+        // equal and can die young instead of being kept until the group's next event.
+        this.#groups.delete(g.key);
+        this.#groups.set(g.key, g);
       } else {
         g = { corr, key: full, values, entries: [], start: ts, gen: ++this.#gen };
         this.#groups.set(full, g);
         if (!corr.sliding) this.#deadlines.push(ts + rule.timespanMs, full, g.gen);
         this.#evict();
       }
-      g.values = values;
       const entry: Entry = { ts, rule: index, value: valueOf(rule, view, ruleKey), event };
       if (!this.#insert(g, entry)) continue;
       if (corr.sliding) {
@@ -231,7 +237,12 @@ export class Correlator {
     }
     let i = entries.length;
     while (i > 0 && entries[i - 1].ts > e.ts) i--;
-    entries.splice(i, 0, e);
+    if (i === entries.length) entries.push(e);
+    else entries.splice(i, 0, e);
+    // An entry's distance from the newest only grows (entries are inserted after it or
+    // dropped from the front), so the one just pushed out of the evidence range is this one.
+    const out = entries.length - 1 - this.#maxEvidence;
+    if (out >= 0) entries[out].event = undefined;
     if (g.corr.sliding) {
       const from = entries[entries.length - 1].ts - span;
       let drop = 0;
@@ -286,13 +297,13 @@ export class Correlator {
       group: { ...g.values },
       value: x,
       count: entries.length,
-      events: entries.slice(-this.#maxEvidence).map((e) => e.event),
+      events: entries.slice(-this.#maxEvidence).map((e) => e.event!),
       firstMs: entries[0].ts,
       lastMs: last.ts,
       standalone: rule.standalone,
     });
     // Correlations of correlations see the firing as a match at its last event.
-    this.#feed(rule.key, last.event, last.ts, out, depth + 1);
+    this.#feed(rule.key, last.event!, last.ts, out, depth + 1);
   }
 }
 

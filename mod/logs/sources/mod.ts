@@ -11,4 +11,7 @@ export { journalctlArgs, type JournaldOptions, JournaldSource } from "./journald
 export { type SyslogUdpOptions, SyslogUdpSource, type SyslogUdpStats } from "./syslog_udp.ts";
 export { type SyslogTcpOptions, SyslogTcpSource, type SyslogTcpStats } from "./syslog_tcp.ts";
 export { type LocalUdpAddress, type ReceiveBuffer, UdpSocketControl } from "./socket_buffer.ts";
+export { MmsgReceiver, type MmsgReceiverOptions } from "./mmsg_receiver.ts";
+export { DgramReceiver } from "./dgram_receiver.ts";
+export type { DatagramReceiver, DatagramReceiverOptions, OnDatagram } from "./datagram_receiver.ts";
 export { expandGlob, globToRegExp } from "./glob.ts";

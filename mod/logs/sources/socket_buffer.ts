@@ -5,36 +5,33 @@
  * `ss -uamn` still shows the kernel default (rb212992). What works is setsockopt(2) through
  * FFI on the socket's descriptor.
  *
- * Deno does not expose that descriptor, and reading /proc/self needs `--allow-all` in Deno
- * 2, so the descriptor is found with FFI alone: the datagram socket whose getsockname()
- * is the address node:dgram bound. Only `--allow-ffi` (which may be scoped to libc's path)
- * is needed. Linux only, like Ironpost.
+ * The recvmmsg receiver (mmsg_receiver.ts) owns its descriptor. For a node:dgram socket Deno
+ * does not expose it, and reading /proc/self needs `--allow-all` in Deno 2, so it is found
+ * with FFI alone: the datagram socket whose getsockname() is the address node:dgram bound.
+ * Only `--allow-ffi` (which may be scoped to libc's path) is needed. Linux only, like
+ * Ironpost. The libc symbols are in ffi/libc.ts.
  */
 import { IronpostError, parseIp } from "../../core/mod.ts";
-import { firstExisting, LIBC_PATHS } from "../../../ffi/libc.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  getSockName,
+  getSockOptBytes,
+  getSockOptInt,
+  HOST_LITTLE_ENDIAN,
+  openFileLimit,
+  setSockOptInt,
+  SK_MEMINFO_DROPS,
+  SO_MEMINFO,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
+  SO_TYPE,
+  SOCK_DGRAM,
+  SOL_SOCKET,
+} from "../../../ffi/libc.ts";
 
-const SOL_SOCKET = 1;
-const SO_TYPE = 3;
-const SO_RCVBUF = 8;
-const SO_RCVBUFFORCE = 33;
-const SO_MEMINFO = 55;
-const SOCK_DGRAM = 2;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const RLIMIT_NOFILE = 7;
-/** Index of the drop counter in SO_MEMINFO's array (linux/sock_diag.h SK_MEMINFO_DROPS). */
-const SK_MEMINFO_DROPS = 8;
-/** sockaddr's family field is in host byte order. */
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Never scan more descriptors than this, whatever RLIMIT_NOFILE says. */
 const MAX_FD_SCAN = 1 << 16;
-
-const SYMBOLS = {
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
 
 /** The outcome of `raiseReceiveBuffer`. */
 export interface ReceiveBuffer {
@@ -73,10 +70,9 @@ export interface LocalUdpAddress {
  */
 export class UdpSocketControl {
   readonly fd: number;
-  #lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+  #open = true;
 
-  private constructor(lib: Deno.DynamicLibrary<typeof SYMBOLS>, fd: number) {
-    this.#lib = lib;
+  private constructor(fd: number) {
     this.fd = fd;
   }
 
@@ -89,34 +85,30 @@ export class UdpSocketControl {
     if (!ip) {
       throw new IronpostError("E_SOCKET_NOT_FOUND", `Not an IP address: "${local.address}"`);
     }
-    let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-    try {
-      lib = Deno.dlopen(firstExisting(LIBC_PATHS), SYMBOLS);
-    } catch (err) {
-      throw new IronpostError(
-        "E_FFI",
-        `Cannot load libc for socket options: ${err instanceof Error ? err.message : err}`,
-        { hint: "grant --allow-ffi (it may be scoped to libc's path)" },
-        { cause: err },
-      );
-    }
-    const fd = findFd(lib.symbols, ip.family === 6 ? AF_INET6 : AF_INET, ip.bytes, local.port);
+    const fd = withFfi(() => findFd(ip.family === 6 ? AF_INET6 : AF_INET, ip.bytes, local.port));
     if (fd === undefined) {
-      lib.close();
       throw new IronpostError(
         "E_SOCKET_NOT_FOUND",
         `No UDP socket of this process is bound to ${local.address}:${local.port}`,
         { address: local.address, port: local.port },
       );
     }
-    return new UdpSocketControl(lib, fd);
+    return new UdpSocketControl(fd);
+  }
+
+  /** Control a descriptor the caller owns (and closes, after this). */
+  static forFd(fd: number): UdpSocketControl {
+    return new UdpSocketControl(fd);
   }
 
   /** SO_RCVBUF as set (half of what the kernel reports). */
   receiveBuffer(): number {
-    const v = new Int32Array(1);
-    const rc = this.#sym().getsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, bytesOf(v), len(4));
-    return rc === 0 ? v[0] / 2 : 0;
+    this.#check();
+    try {
+      return getSockOptInt(this.fd, SOL_SOCKET, SO_RCVBUF) / 2;
+    } catch {
+      return 0;
+    }
   }
 
   /**
@@ -126,8 +118,15 @@ export class UdpSocketControl {
    */
   raiseReceiveBuffer(bytes: number): ReceiveBuffer {
     if (this.receiveBuffer() >= bytes) return { bytes: this.receiveBuffer(), via: "already" };
-    const value = bytesOf(new Int32Array([Math.min(Math.max(0, Math.floor(bytes)), 0x7fffffff)]));
-    const set = (opt: number) => this.#sym().setsockopt(this.fd, SOL_SOCKET, opt, value, 4) === 0;
+    const value = Math.min(Math.max(0, Math.floor(bytes)), 0x7fffffff);
+    const set = (opt: number) => {
+      try {
+        setSockOptInt(this.fd, SOL_SOCKET, opt, value);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     if (set(SO_RCVBUF) && this.receiveBuffer() >= bytes) {
       return { bytes: this.receiveBuffer(), via: "SO_RCVBUF" };
     }
@@ -143,56 +142,67 @@ export class UdpSocketControl {
 
   /** Datagrams the kernel dropped on this socket, mostly for a full receive buffer. */
   drops(): number | undefined {
+    if (!this.#open) return undefined;
     const info = new Uint32Array(SK_MEMINFO_DROPS + 1);
-    const rc = this.#sym().getsockopt(this.fd, SOL_SOCKET, SO_MEMINFO, bytesOf(info), len(36));
-    return rc === 0 ? info[SK_MEMINFO_DROPS] : undefined;
+    try {
+      const n = getSockOptBytes(this.fd, SOL_SOCKET, SO_MEMINFO, new Uint8Array(info.buffer));
+      return n > SK_MEMINFO_DROPS * 4 ? info[SK_MEMINFO_DROPS] : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
+  /** Forget the descriptor (it is not closed: its socket owns it). */
   close(): void {
-    this.#lib?.close();
-    this.#lib = undefined;
+    this.#open = false;
   }
 
-  #sym(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-    if (!this.#lib) throw new IronpostError("E_SOCKET_CLOSED", "UdpSocketControl is closed");
-    return this.#lib.symbols;
+  #check(): void {
+    if (!this.#open) throw new IronpostError("E_SOCKET_CLOSED", "UdpSocketControl is closed");
+  }
+}
+
+/**
+ * Run libc calls, turning "FFI not permitted" (or libc missing) into `E_FFI`, which callers
+ * treat as "no socket options here" rather than a failure.
+ */
+export function withFfi<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof IronpostError) throw err;
+    throw new IronpostError(
+      "E_FFI",
+      `Cannot use libc for socket options: ${err instanceof Error ? err.message : err}`,
+      { hint: "grant --allow-ffi (it may be scoped to libc's path)" },
+      { cause: err },
+    );
   }
 }
 
 /** The descriptor of the datagram socket bound to family/address/port, by getsockname(). */
-function findFd(
-  sym: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"],
-  family: number,
-  addr: Uint8Array,
-  port: number,
-): number | undefined {
-  const lim = new BigUint64Array(2);
-  const limit = sym.getrlimit(RLIMIT_NOFILE, bytesOf(lim)) === 0
-    ? Math.min(Number(lim[0]), MAX_FD_SCAN)
-    : 1024;
+function findFd(family: number, addr: Uint8Array, port: number): number | undefined {
+  let limit = 1024;
+  try {
+    limit = Math.min(openFileLimit(), MAX_FD_SCAN);
+  } catch (err) {
+    if (!(err instanceof IronpostError)) throw err;
+  }
   const sa = new Uint8Array(128);
   const view = new DataView(sa.buffer);
-  const saLen = new Uint32Array(1);
-  const type = new Int32Array(1);
   const addrAt = family === AF_INET6 ? 8 : 4;
   for (let fd = 0; fd < limit; fd++) {
-    saLen[0] = sa.length;
-    if (sym.getsockname(fd, sa, bytesOf(saLen)) !== 0) continue;
+    if (getSockName(fd, sa) < 0) continue;
     if (view.getUint16(0, HOST_LITTLE_ENDIAN) !== family || view.getUint16(2, false) !== port) {
       continue;
     }
     if (!sa.subarray(addrAt, addrAt + addr.length).every((b, i) => b === addr[i])) continue;
     // A TCP listener may share the port number (syslog on 514/udp and 514/tcp).
-    if (sym.getsockopt(fd, SOL_SOCKET, SO_TYPE, bytesOf(type), len(4)) !== 0) continue;
-    if (type[0] === SOCK_DGRAM) return fd;
+    try {
+      if (getSockOptInt(fd, SOL_SOCKET, SO_TYPE) === SOCK_DGRAM) return fd;
+    } catch (err) {
+      if (!(err instanceof IronpostError)) throw err;
+    }
   }
   return undefined;
-}
-
-function len(n: number): Uint8Array<ArrayBuffer> {
-  return bytesOf(new Uint32Array([n]));
-}
-
-function bytesOf(a: Int32Array | Uint32Array | BigUint64Array): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(a.buffer as ArrayBuffer);
 }
