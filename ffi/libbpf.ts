@@ -51,6 +51,7 @@ const SYMBOLS = {
   },
   ring_buffer__new: { parameters: ["i32", "function", "pointer", "pointer"], result: "pointer" },
   ring_buffer__consume: { parameters: ["pointer"], result: "i32" },
+  ring_buffer__epoll_fd: { parameters: ["pointer"], result: "i32" },
   ring_buffer__free: { parameters: ["pointer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -418,6 +419,11 @@ export function ringBufferNew(mapFd: number, onRecord: (record: Uint8Array) => v
 /** Drain every record available now, without waiting; returns how many were read. */
 export function ringBufferConsume(r: RingBuffer): number {
   return check("ring_buffer__consume", bpf().ring_buffer__consume(r.rb));
+}
+
+/** The epoll fd that becomes readable when the ring buffer has records (to wait on). */
+export function ringBufferEpollFd(r: RingBuffer): number {
+  return check("ring_buffer__epoll_fd", bpf().ring_buffer__epoll_fd(r.rb));
 }
 
 export function ringBufferFree(r: RingBuffer): void {

@@ -37,6 +37,9 @@ const SYMBOLS = {
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   // Blocks until a datagram arrives (MSG_WAITFORONE), so it runs on a thread of Deno's
   // blocking pool and returns a Promise; errno is that thread's, not readable here.
+  // Blocks until the BPF ring buffer has data or the timeout passes (the host sensors'
+  // reader), on a thread of Deno's blocking pool like recvmmsg.
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
   recvmmsg: {
     parameters: ["i32", "buffer", "u32", "i32", "pointer"],
     result: "i32",
@@ -280,4 +283,14 @@ export function recvmmsgAsync(
   flags: number,
 ): Promise<number> {
   return libc().recvmmsg(fd, msgvec, vlen, flags, null);
+}
+
+/**
+ * epoll_wait(2) for one event on a thread of Deno's blocking pool: resolves with the number
+ * of ready descriptors (0 on timeout, -1 on error such as EINTR, which callers treat as a
+ * spurious wakeup).
+ */
+export function epollWaitAsync(epfd: number, timeoutMs: number): Promise<number> {
+  const events = new Uint8Array(12); // one struct epoll_event (packed on x86-64)
+  return libc().epoll_wait(epfd, events, 1, timeoutMs);
 }

@@ -21,8 +21,10 @@ import { commEvent, type EventContext, execEvent, fileEvent, netEvent } from "./
 import { UserNames } from "./users.ts";
 import { EventStreams } from "./event_streams.ts";
 
-/** Poll interval of the ring buffer when it was empty (ms). */
-const POLL_IDLE_MS = 5;
+/** Longest sleep of the reader while the ring buffer is empty (ms). */
+const WAIT_MS = 100;
+/** Pause after a wakeup so that one read takes a burst of records. */
+const BATCH_DELAY_MS = 2;
 /** How often the kernel's process records are compared with /proc. */
 const MASQUERADE_CHECK_MS = 30_000;
 /** Window over which the lost-record rate is judged for health. */
@@ -73,6 +75,7 @@ export class SensorsModule implements Module {
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
+  #inflight?: Promise<void>;
   #timers: ReturnType<typeof setInterval>[] = [];
   #log = getLogger(["ironpost", "sensors"]);
   #wallOffsetNs = 0n;
@@ -135,6 +138,8 @@ export class SensorsModule implements Module {
     this.#timers = [];
     this.#wake?.();
     await this.#loop;
+    // The epoll wait runs on a pool thread: let it return before its fd is closed.
+    await this.#inflight;
     // What is still in the ring buffer is handed over before the programs go.
     if (this.#sensor) {
       try {
@@ -276,13 +281,16 @@ export class SensorsModule implements Module {
         this.#log.error(this.#lastError);
       }
       if (n === 0 && this.#running) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, POLL_IDLE_MS);
-          this.#wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
+        // Sleep in epoll until records arrive; wake at least every WAIT_MS for pending
+        // renames and for stop().
+        this.#inflight = this.#sensor?.wait(WAIT_MS);
+        await Promise.race([
+          this.#inflight,
+          new Promise<void>((resolve) => (this.#wake = resolve)),
+        ]);
+        // Records come in bursts (an exec is three); a moment's pause lets one consume take
+        // the burst instead of waking once per record.
+        if (this.#running) await new Promise((r) => setTimeout(r, BATCH_DELAY_MS));
       }
     }
   }

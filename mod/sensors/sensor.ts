@@ -6,6 +6,7 @@
  */
 import * as bpf from "../../ffi/libbpf.ts";
 import { statIno } from "../../ffi/procfs.ts";
+import { epollWaitAsync } from "../../ffi/libc.ts";
 import { IronpostError } from "../core/mod.ts";
 import {
   COUNTER_KINDS,
@@ -69,6 +70,7 @@ export class Sensor {
   #cpus: number;
   #undecodable = 0;
   #closed = false;
+  #epfd?: number;
   #onRecord: (r: SensorRecord) => void = () => {};
 
   private constructor(obj: bpf.Pointer, fds: Record<string, number>, cpus: number) {
@@ -153,7 +155,23 @@ export class Sensor {
       if (r) this.#onRecord(r);
       else this.#undecodable++;
     });
-    return bpf.ringBufferConsume(this.#ring);
+    const n = bpf.ringBufferConsume(this.#ring);
+    this.#onRecord = () => {};
+    return n;
+  }
+
+  /**
+   * Wait until the ring buffer has records or `timeoutMs` pass (epoll on a pool thread, so
+   * the event loop stays free and an idle agent does not poll).
+   */
+  async wait(timeoutMs: number): Promise<void> {
+    this.#ring ??= bpf.ringBufferNew(this.#fds.events, (raw) => {
+      const r = decodeRecord(raw);
+      if (r) this.#onRecord(r);
+      else this.#undecodable++;
+    });
+    this.#epfd ??= bpf.ringBufferEpollFd(this.#ring);
+    await epollWaitAsync(this.#epfd, timeoutMs);
   }
 
   get undecodable(): number {
