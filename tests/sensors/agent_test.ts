@@ -13,7 +13,7 @@ import {
   waitFor,
   waitHealthy,
 } from "../helpers/agent.ts";
-import { requireRoot } from "../helpers/require.ts";
+import { requirePart, requireRoot } from "../helpers/require.ts";
 
 interface TracedEvent {
   kind: string;
@@ -75,6 +75,41 @@ Deno.test("agent with [sensors]: trace, own activity, kill -9", async (t) => {
       assertEquals((await trace.status).code, 0);
       trace = undefined;
     });
+
+    await t.step(
+      "ironpost trace shows a docker exec'd command with its container name",
+      async () => {
+        const { ensureBusyboxImage, ensureDocker, docker, removeContainers, runContainer } =
+          await import("../helpers/docker.ts");
+        if (!requirePart("docker", await ensureDocker())) return;
+        await ensureBusyboxImage();
+        const name = `ironpost-ct-trace-${Deno.pid}`;
+        const flags = await agentFlags(config);
+        let human: Deno.ChildProcess | undefined;
+        try {
+          await runContainer(name, ["/bin/sh", "-c", "sleep 60"]);
+          human = new Deno.Command(Deno.execPath(), {
+            args: ["run", ...flags, MAIN, "trace", "--kind", "process", "--config", config],
+            stdout: "piped",
+            stderr: "piped",
+          }).spawn();
+          const shown = new OutputTail(human.stdout);
+          void new OutputTail(human.stderr);
+          await new Promise((r) => setTimeout(r, 1000));
+          const r = await docker(["exec", name, "/bin/sh", "-c", "echo from-docker-exec"]);
+          assertEquals(r.code, 0);
+          const started = Date.now();
+          const line = new RegExp(`${name}.*exec +/bin/sh -c echo from-docker-exec`);
+          assert(await shown.waitFor(line, 1000), `not shown within 1 s:\n${shown.text}`);
+          console.log(`  shown ${Date.now() - started} ms after docker exec returned:`);
+          console.log(`  ${shown.text.split("\n").find((l) => line.test(l))}`);
+        } finally {
+          human?.kill("SIGINT");
+          await human?.status;
+          await removeContainers([name]);
+        }
+      },
+    );
 
     await t.step("kill -9 leaves no sensor program attached", async () => {
       assert(await sensorLinks() > 0, "sensor programs should be loaded while it runs");
