@@ -167,6 +167,7 @@ struct path_key {
 struct sensors_config {
 	__u32 agent_pid;
 	__u32 enable; /* bit 0 exec, bit 1 file, bit 2 network */
+	__u32 wakeup_bytes; /* wake the reader once this much is waiting (else it polls) */
 };
 
 #define ENABLE_EXEC (1u << 0)

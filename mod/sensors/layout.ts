@@ -56,7 +56,7 @@ export const SIZE = {
   comm_rec: 240,
   proc_entry: 288,
   path_key: 256,
-  sensors_config: 8,
+  sensors_config: 12,
 } as const;
 
 export const OFFSETS = {
@@ -111,15 +111,20 @@ export const OFFSETS = {
   comm_rec: { hdr: 0, p: 16, old_comm: 208, new_comm: 224 },
   proc_entry: { start_ns: 0, uid: 8, ppid: 12, comm: 16, exe: 32 },
   path_key: { prefixlen: 0, path: 4 },
-  sensors_config: { agent_pid: 0, enable: 4 },
+  sensors_config: { agent_pid: 0, enable: 4, wakeup_bytes: 8 },
 } as const;
 
 /** Load-time settings (`.rodata`). */
-export function encodeConfig(agentPid: number, enable: number): Uint8Array<ArrayBuffer> {
+export function encodeConfig(
+  agentPid: number,
+  enable: number,
+  wakeupBytes: number,
+): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(SIZE.sensors_config);
   const v = new DataView(b.buffer);
   v.setUint32(OFFSETS.sensors_config.agent_pid, agentPid, true);
   v.setUint32(OFFSETS.sensors_config.enable, enable, true);
+  v.setUint32(OFFSETS.sensors_config.wakeup_bytes, wakeupBytes, true);
   return b;
 }
 

@@ -21,10 +21,12 @@ import { commEvent, type EventContext, execEvent, fileEvent, netEvent } from "./
 import { UserNames } from "./users.ts";
 import { EventStreams } from "./event_streams.ts";
 
-/** Longest sleep of the reader while the ring buffer is empty (ms). */
-const WAIT_MS = 100;
-/** Pause after a wakeup so that one read takes a burst of records. */
-const BATCH_DELAY_MS = 2;
+/**
+ * How long the reader sleeps between reads. The kernel wakes it earlier only when an
+ * eighth of the ring buffer is in use (see submit() in bpf/sensors.bpf.c), so this bounds
+ * the event latency while keeping wakeups to a few dozen a second under load.
+ */
+const WAIT_MS = 15;
 /** How often the kernel's process records are compared with /proc. */
 const MASQUERADE_CHECK_MS = 30_000;
 /** Window over which the lost-record rate is judged for health. */
@@ -281,16 +283,12 @@ export class SensorsModule implements Module {
         this.#log.error(this.#lastError);
       }
       if (n === 0 && this.#running) {
-        // Sleep in epoll until records arrive; wake at least every WAIT_MS for pending
-        // renames and for stop().
+        // Sleep in epoll: the kernel wakes us when records pile up, else WAIT_MS passes.
         this.#inflight = this.#sensor?.wait(WAIT_MS);
         await Promise.race([
           this.#inflight,
           new Promise<void>((resolve) => (this.#wake = resolve)),
         ]);
-        // Records come in bursts (an exec is three); a moment's pause lets one consume take
-        // the burst instead of waking once per record.
-        if (this.#running) await new Promise((r) => setTimeout(r, BATCH_DELAY_MS));
       }
     }
   }

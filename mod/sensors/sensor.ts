@@ -5,6 +5,7 @@
  * Policy (what to report, how to turn records into events) lives in module.ts.
  */
 import * as bpf from "../../ffi/libbpf.ts";
+import { BpfError } from "../../ffi/errno.ts";
 import { statIno } from "../../ffi/procfs.ts";
 import { epollWaitAsync } from "../../ffi/libc.ts";
 import { IronpostError } from "../core/mod.ts";
@@ -79,8 +80,22 @@ export class Sensor {
     this.#cpus = cpus;
   }
 
-  /** Load and attach. On any failure everything acquired so far is released. */
+  /**
+   * Load and attach. On any failure everything acquired so far is released. The verifier
+   * gives up with EAGAIN when a signal arrives while it works (a profiler, a busy
+   * supervisor); the load is then tried again from a fresh open, a few times.
+   */
   static open(object: Uint8Array, o: SensorOptions): Sensor {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return Sensor.#open(object, o);
+      } catch (err) {
+        if (!(err instanceof BpfError && err.errno === 11) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  static #open(object: Uint8Array, o: SensorOptions): Sensor {
     const opened = bpf.objectOpenMem(object, "sensors", 16 << 20);
     let sensor: Sensor | undefined;
     try {
@@ -89,7 +104,8 @@ export class Sensor {
       if (!rodata) throw new SensorError("E_SENSORS_OBJECT", "sensors object has no .rodata");
       const enable = (o.exec ? ENABLE.EXEC : 0) | (o.file ? ENABLE.FILE : 0) |
         (o.network ? ENABLE.NET : 0);
-      bpf.mapSetInitialValue(rodata, encodeConfig(o.agentPid, enable));
+      // Wake the reader early only when an eighth of the ring is in use.
+      bpf.mapSetInitialValue(rodata, encodeConfig(o.agentPid, enable, o.ringbufBytes / 8));
       bpf.mapSetMaxEntries(maps.get("events")!, o.ringbufBytes);
       bpf.mapSetMaxEntries(maps.get("procs")!, o.processTableSize);
       const programs = bpf.listPrograms(opened.obj);
