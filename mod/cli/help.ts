@@ -18,6 +18,8 @@ Commands:
   rules list|validate|test   Sigma rules: list, check (file:line:col), replay a log offline
   alerts              list stored alerts (--since 1h, --severity high, --json); alerts show ID
   trace               follow host events live (--kind process,file,network, --container, --json)
+  scan                find vulnerable packages in directories and containers (SBOM, SARIF, …)
+  vulndb update|status   build or refresh the local OSV database scans read; show what it holds
   version             print the version
 
 Options (every command):
@@ -94,6 +96,44 @@ offline, with the events' own timestamps, and print the alerts the agent would r
 
 Reads the alerts the agent stored (newest first): --since 1h keeps the last hour,
 --severity high keeps high and critical. \`alerts show ID\` prints one alert with its evidence.`,
+  scan: `Usage: ironpost scan [--dir PATH]… [--container NAME|ID]… [--format FMT] [--output FILE]
+                    [--fail-on SEVERITY] [--db PATH] [--config PATH]
+
+Inventories each directory (lockfiles of npm, yarn, pnpm, Cargo, Go, pip, Poetry, Pipenv,
+uv, Composer and Bundler; installed dpkg packages, node_modules, Python dist-info) and each
+running container's root filesystem, matches every package against the local OSV database
+(each ecosystem's own version order; Debian by source package and the release in the
+scanned root's os-release), and prints what is vulnerable. Without --dir or --container it
+scans [sbom] scan_dirs. Files are recognised by their standard names.
+
+  --format FMT        table (default), json, cyclonedx (CycloneDX 1.6 JSON), cyclonedx-xml,
+                      sarif (SARIF 2.1.0, with the lockfile line where known)
+  --output FILE       write the report there instead of stdout
+  --fail-on SEV       critical, high, medium, low, none (any finding) or never
+                      (default: [sbom] min_severity, else medium)
+  --db PATH           the OSV database (default: [sbom] vuln_db_path); build one with
+                      ironpost vulndb update
+
+Exit 0: no finding at or above --fail-on. 1: at least one is. 2: the scan could not run
+(usage, no database, a directory or container that cannot be read). Files that cannot be
+parsed are warned about on stderr and do not change the exit code.
+Severity comes from the CVSS vector (v4.0, else v3), else the database's own label. A
+finding with neither is "unknown" and counts as medium: it fails --fail-on medium, low and
+none, not high or critical (the same rule decides what [sbom] min_severity alerts on).
+The command runs with the Deno permissions its config derives: a directory outside
+[sbom] scan_dirs is refused with the --allow-read flag that would allow it, and
+--container needs --allow-run=docker ([sbom] enabled with scan_containers = true).`,
+  vulndb: `Usage: ironpost vulndb update [--source URL|DIR|ZIP] [--db PATH] [--force]
+       ironpost vulndb status [--json] [--db PATH]
+
+update: build the local OSV database from a directory of OSV records (<Ecosystem>/<ID>.json),
+an OSV all.zip, the URL of one, or a base URL serving <Ecosystem>/all.zip (default: OSV's
+bucket, https://osv-vulnerabilities.storage.googleapis.com/). Archives are checked (CRCs,
+records) and the new database replaces the old one atomically, only when complete; a
+source that would drop more than a tenth of an ecosystem's records is refused unless
+--force.
+status: the database's source, age, and records and packages per ecosystem.
+--db PATH overrides [sbom] vuln_db_path. Exit 0 done, 1 refused or no database.`,
   version: `Usage: ironpost version [--json]
 
 Prints Ironpost's version and the Deno, V8 and TypeScript versions it runs on.`,

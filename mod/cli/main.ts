@@ -17,11 +17,21 @@ const COMMANDS = [
   "alerts",
   "rules",
   "trace",
+  "scan",
+  "vulndb",
   "version",
   "help",
 ];
 /** Commands that take positional arguments. */
-const WITH_POSITIONALS = new Set(["config", "block", "unblock", "alerts", "rules", "help"]);
+const WITH_POSITIONALS = new Set([
+  "config",
+  "block",
+  "unblock",
+  "alerts",
+  "rules",
+  "vulndb",
+  "help",
+]);
 
 const OPTIONS: Record<
   string,
@@ -51,6 +61,20 @@ const OPTIONS: Record<
     limit: { type: "string" },
   },
   trace: { json: { type: "boolean" }, kind: { type: "string" }, container: { type: "string" } },
+  scan: {
+    dir: { type: "string", multiple: true },
+    container: { type: "string", multiple: true },
+    format: { type: "string" },
+    output: { type: "string" },
+    "fail-on": { type: "string" },
+    db: { type: "string" },
+  },
+  vulndb: {
+    source: { type: "string" },
+    db: { type: "string" },
+    json: { type: "boolean" },
+    force: { type: "boolean" },
+  },
   version: { json: { type: "boolean" } },
   help: {},
 };
@@ -105,6 +129,10 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./rules_cmd.ts")).rulesCommand(positionals, values);
       case "trace":
         return await (await import("./trace_cmd.ts")).traceCommand(values);
+      case "scan":
+        return await (await import("./scan_cmd.ts")).scanCommand(values);
+      case "vulndb":
+        return await (await import("./vulndb_cmd.ts")).vulndbCommand(positionals, values);
       case "version":
         out(
           values.json
@@ -147,6 +175,10 @@ const VALUE_OPTIONS = new Set([
   "--suppress",
   "--kind",
   "--container",
+  "--dir",
+  "--output",
+  "--fail-on",
+  "--db",
 ]);
 
 /** Index of the command word: the first argument that is neither an option nor its value. */

@@ -207,7 +207,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
       enabled: bool(false, "run the scanner"),
       scan_dirs: list("path", [], "directories to inventory"),
       scan_interval_secs: int(60, 604800, 3600, "time between full scans"),
-      vuln_db_path: path((c) => `${c.stateDir}/vulndb.json`, "local OSV database"),
+      vuln_db_path: path((c) => `${c.stateDir}/vulndb.sqlite`, "local OSV database (SQLite index)"),
       min_severity: oneOf(
         ["critical", "high", "medium", "low"],
         "medium",

@@ -83,7 +83,41 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
       };
     },
   },
+  {
+    name: "sbom",
+    section: "sbom",
+    produces: ["alerts"],
+    consumes: [],
+    build: async ({ config, channels, store }) =>
+      new (await import("../sbom/module.ts")).SbomModule(
+        config.sbom,
+        { alerts: channels.outputs.alerts },
+        store,
+        { stateDir: config.general.state_dir },
+      ),
+    grants: (config) => sbomGrants(config),
+  },
 ];
+
+/** Docker's data root, where a container's overlay2 merged directory lives. */
+const DOCKER_ROOT = "/var/lib/docker";
+
+/**
+ * What the SBOM scanner needs: read of its scan dirs and database; write of the database's
+ * directory (`ironpost vulndb update` swaps a new file in; the same flags serve the CLI);
+ * OSV's bucket for that update; and for container scans the docker CLI and Docker's data
+ * root (a container's export goes under state_dir, already granted).
+ */
+export function sbomGrants(config: IronpostConfig): Grants {
+  const s = config.sbom;
+  const dbDir = s.vuln_db_path.slice(0, s.vuln_db_path.lastIndexOf("/")) || "/";
+  return {
+    read: [...s.scan_dirs, dbDir, ...(s.scan_containers ? [DOCKER_ROOT] : [])],
+    write: [dbDir],
+    net: ["osv-vulnerabilities.storage.googleapis.com"],
+    run: s.scan_containers ? ["docker"] : [],
+  };
+}
 
 /** Shared services, built once when a module first asks for one. */
 export const SERVICE_FACTORIES: ServiceFactories = {
