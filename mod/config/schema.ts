@@ -157,7 +157,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
       ignore_comms: list("string", [], "process names whose events are dropped in the kernel"),
       ringbuf_bytes: {
         type: { t: "int", min: 4096, max: 1024 * MIB, powerOfTwo: true },
-        default: 8 * MIB,
+        // A create/write/unlink storm makes ~100k records/s for a moment; 32 MiB holds ~45k
+        // of them while the reader catches up.
+        default: 32 * MIB,
         doc: "ring buffer size in bytes (a power of two)",
       },
       process_table_size: int(1024, 10_000_000, 32768, "processes remembered for parent lookup"),
