@@ -152,7 +152,10 @@ async function runScan(req: ScanRequest, values: Values): Promise<number> {
       : {};
     for (const dir of dirs) {
       try {
-        results.push(await sbom.scanDirectory(dir, { db, container }));
+        // An explicitly named directory: lockfiles under other names count too.
+        results.push(
+          await sbom.scanDirectory(dir, { db, container, inventory: { sniff: true } }),
+        );
       } catch (e) {
         if (e instanceof sbom.SbomScanError && e.code === "E_SCAN_PERMISSION") {
           throw new IronpostError(

@@ -122,12 +122,20 @@ Deno.test("ironpost scan", async (t) => {
         ["scan", "--config", config, "--dir", relative(ROOT, fixtures), "--format", "sarif"],
         { flagsFrom: config, extraFlags: [`--allow-read=${fixtures}`], cwd: ROOT },
       );
-      assertEquals(r.code, 0, r.stderr);
+      // Findings at or above the default threshold (sbom.min_severity, medium): exit 1.
+      assertEquals(r.code, 1, r.stderr);
       const log = checkSarif(r.stdout);
       assertEquals(log.runs[0].originalUriBaseIds?.["%SRCROOT%"].uri, `file://${fixtures}/`);
-      // Its files carry test names (one-package.json, …), not lockfile names, and the
-      // scanner recognises files by name: it says so rather than pretend.
-      assertMatch(r.stderr, /no inventory file found/);
+      // Its files carry test names (one-package.json, …): an explicit --dir recognises
+      // lockfiles by content too, so they are read, and their old versions have findings.
+      const results = log.runs[0].results;
+      assert(results.length > 0, "no results from the fixtures");
+      const minimist = results.find((x) => x.message.text.startsWith("minimist 0.0.8 (npm)"));
+      assert(minimist, "minimist 0.0.8 from the npm fixtures");
+      assertEquals(minimist.ruleId, "GHSA-xvch-5gv4-984h");
+      assertMatch(minimist.locations[0].physicalLocation.artifactLocation.uri, /^[a-z]+\/[^/]+$/);
+      // A malformed fixture is a warning with file:line, not a failure of the scan.
+      assertMatch(r.stderr, /invalid-package-path\.yaml:\d+: E_MALFORMED/);
     });
 
     await t.step("SARIF of a project: one result per finding, with the lockfile line", async () => {

@@ -1,4 +1,5 @@
 /** Walking a directory tree (a host's root, a container's filesystem, a project) for inventory. */
+import { SNIFF_BYTES, sniffCandidate, sniffExtractors } from "./sniff.ts";
 import type { Component } from "../component.ts";
 import { InventoryError } from "./errors.ts";
 import {
@@ -29,6 +30,11 @@ export interface InventoryOptions {
   skipPaths?: readonly string[];
   /** Directory names never entered, at any depth (default `.git`). */
   skipDirNames?: readonly string[];
+  /**
+   * Also recognise lockfiles by content when their name is not the standard one
+   * (see sniff.ts). Off by default: it opens more files.
+   */
+  sniff?: boolean;
 }
 
 /** What a walk found. */
@@ -119,7 +125,15 @@ export async function inventoryDir(
   ];
 
   const visitFile = async (path: string): Promise<void> => {
-    const wanted = extractors.filter((e) => e.fileRequired(path));
+    let wanted = extractors.filter((e) => e.fileRequired(path));
+    if (wanted.length === 0 && opts.sniff && sniffCandidate(path)) {
+      try {
+        const text = await readInventoryText(path, maxBytes);
+        wanted = sniffExtractors(text.slice(0, SNIFF_BYTES), extractors);
+      } catch {
+        return; // unreadable and not known to be a lockfile: not worth an error
+      }
+    }
     if (wanted.length === 0) return;
     let text: string;
     try {
