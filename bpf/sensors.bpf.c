@@ -477,31 +477,20 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
+/*
+ * A process ended: its kernel record goes. No record is sent: the reader keeps its own
+ * process table (bounded, oldest first), and an exit record per exec would double the
+ * reader's work in an exec storm for nothing an event needs.
+ */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32;
-	struct exit_rec *r;
 
 	if (!(cfg.enable & ENABLE_EXEC) || pid != (__u32)id) /* thread group leader only */
 		return 0;
-	if (bpf_map_delete_elem(&procs, &pid) != 0 || pid == cfg.agent_pid)
-		return 0; /* not seen at exec (started before the agent, or filtered out) */
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(REC_EXIT, CNT_LOST);
-		return 0;
-	}
-	r->hdr.version = SENSORS_RECORD_VERSION;
-	r->hdr.type = REC_EXIT;
-	r->hdr.size = sizeof(*r);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	r->pid = pid;
-	r->exit_code = BPF_CORE_READ(task, exit_code);
-	r->start_ns = BPF_CORE_READ(task, start_time);
-	submit(r);
-	count(REC_EXIT, CNT_EMITTED);
+	bpf_map_delete_elem(&procs, &pid);
 	return 0;
 }
 

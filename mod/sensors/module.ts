@@ -342,8 +342,7 @@ export class SensorsModule implements Module {
       case "exec":
         return execEvent(this.#context, r);
       case "exit":
-        this.#table.onExit(r.pid);
-        return undefined;
+        return undefined; // not sent by this object; decoded for older/newer ones
       case "file":
         return fileEvent(this.#context, r);
       case "network":

@@ -17,7 +17,6 @@ export interface ProcEntry {
   uid: number;
   /** Kernel start time (ns since boot); 0 when read from /proc. */
   startNs: bigint;
-  exited: boolean;
 }
 
 /** Command line as one string: argv joined by spaces (the form SigmaHQ rules match). */
@@ -53,15 +52,9 @@ export class ProcessTable {
       cwd: rec.cwd,
       uid: rec.p.uid,
       startNs: rec.p.startNs,
-      exited: false,
     };
     this.#put(e);
     return e;
-  }
-
-  onExit(pid: number): void {
-    const e = this.#entries.get(pid);
-    if (e) e.exited = true;
   }
 
   /** The entry for `pid`, read from /proc when the sensors never saw it exec. */
@@ -85,7 +78,6 @@ export class ProcessTable {
       cwd: readProcLink(`/proc/${pid}/cwd`) ?? "",
       uid: -1,
       startNs: 0n,
-      exited: false,
     };
     this.#put(fresh);
     return fresh;
