@@ -7,7 +7,11 @@
  *    rules (`LineParser({source: "sshd"})` + `Pipeline`, agent defaults), and through
  *    Debian's CrowdSec 1.4.6 replaying the same file with the sshd collection (see
  *    bench/logs/crowdsec.ts for how it is configured offline). Lines/s, CPU, peak RSS, and
- *    the source IPs each flags for SSH brute force, with the difference explained.
+ *    the source IPs each flags for SSH brute force: Ironpost's "SSH brute-force burst from one
+ *    source" (rules/ssh_brute_force_burst.yml, which counts the lines ssh-bf counts and fires
+ *    where its leaky bucket overflows) against CrowdSec's crowdsecurity/ssh-bf, both sets and
+ *    their difference; when they differ, a second, untimed replay pours the same lines into a
+ *    reference leaky bucket per address to say why.
  * 2. The same file through the 248 SigmaHQ Linux rules plus the shipped rules.
  * 3. Peak RSS on 1,000,000 lines through the Ironpost path.
  * 4. UDP syslog at 10k, 50k and 100k messages/s for 10 s each, from a paced sender process
@@ -177,7 +181,7 @@ async function worker(args: string[], timeoutMs: number): Promise<{ out: Json; w
   return { out: JSON.parse(stdout.split("\n").at(-1)!), wallMs };
 }
 
-function replay(input: string, rules: string[], extra: { peaks?: boolean; v8?: string } = {}) {
+function replay(input: string, rules: string[], extra: { bucket?: string; v8?: string } = {}) {
   return worker([
     // Reading /proc/self/status (VmHWM) needs --allow-all in Deno 2.
     "--allow-all",
@@ -190,7 +194,7 @@ function replay(input: string, rules: string[], extra: { peaks?: boolean; v8?: s
     "sshd",
     "--reference-ms",
     String(REFERENCE_MS),
-    ...(extra.peaks ? ["--peaks"] : []),
+    ...(extra.bucket ? ["--bucket", extra.bucket] : []),
   ], 600_000);
 }
 
@@ -258,13 +262,18 @@ try {
 
   // ---- 1. Ironpost vs CrowdSec
   if (run("throughput")) {
+    // The rule that mirrors ssh-bf, and the stricter rule kept beside it for reference.
+    const burst = await ruleMeta("ssh_brute_force_burst.yml");
     const bf = await ruleMeta("ssh_brute_force.yml");
     const family = await Promise.all(
-      ["ssh_brute_force.yml", "ssh_brute_force_slow.yml", "ssh_user_enumeration.yml"].map(
-        ruleMeta,
-      ),
+      [
+        "ssh_brute_force_burst.yml",
+        "ssh_brute_force.yml",
+        "ssh_brute_force_slow.yml",
+        "ssh_user_enumeration.yml",
+      ].map(ruleMeta),
     );
-    ip = await replay(mid, [RULES], { peaks: true });
+    ip = await replay(mid, [RULES]);
     ipo = ip.out;
     if (values["no-crowdsec"]) cs = { ok: false, reason: "skipped (--no-crowdsec)" };
     else {
@@ -345,25 +354,44 @@ try {
       // Detections.
       const csBy = (d: CrowdsecDetection[], scen?: string[]) =>
         new Set(d.filter((x) => !scen || scen.includes(x.scenario)).map((x) => x.ip));
-      const ipBf = ipsOf(ipo, [bf.id]);
+      const ipBurst = ipsOf(ipo, [burst.id]);
       const csBf = csBy(cs.detections, ["crowdsecurity/ssh-bf"]);
-      const onlyI = [...ipBf].filter((x) => !csBf.has(x));
-      const onlyC = [...csBf].filter((x) => !ipBf.has(x));
+      const onlyI = [...ipBurst].filter((x) => !csBf.has(x));
+      const onlyC = [...csBf].filter((x) => !ipBurst.has(x));
       sameOk = onlyI.length === 0 && onlyC.length === 0;
       console.log("");
       console.log("  source IPs flagged for SSH brute force:");
       console.log(
-        `    Ironpost "${bf.title}" (≥10 failed passwords from one IP within 1 min): ` +
-          `${ipBf.size}: ${list(ipBf)}`,
+        `    Ironpost "${burst.title}" (ssh_auth_failure lines per IP; fires where ssh-bf's ` +
+          `bucket overflows: n ≥ 6 lines within 10·(n−5)−1 s, n = 6…11): ${ipBurst.size}: ` +
+          list(ipBurst),
       );
       console.log(
-        `    CrowdSec crowdsecurity/ssh-bf (leaky bucket: capacity 5, leak 1/10 s, every ` +
-          `ssh_failed-auth line): ${csBf.size}: ${list(csBf)}`,
+        "    CrowdSec crowdsecurity/ssh-bf (leaky bucket: capacity 5, leak 1/10 s, blackhole " +
+          `1 m, every ssh_failed-auth line): ${csBf.size}: ${list(csBf)}`,
       );
       console.log(
-        `    in both: ${[...ipBf].filter((x) => csBf.has(x)).length}; only Ironpost: ${
+        `    in both: ${[...ipBurst].filter((x) => csBf.has(x)).length}; only Ironpost: ${
           list(onlyI)
         }; only CrowdSec: ${list(onlyC)} → same IPs: ${sameOk ? "yes" : "NO"}`,
+      );
+      const ipBf = ipsOf(ipo, [bf.id]);
+      console.log(
+        `    for reference, Ironpost "${bf.title}" (≥10 'Failed password' lines within 1 min, ` +
+          `stricter): ${ipBf.size}: ${list(ipBf)}`,
+      );
+      // A cross-check that tells parsing from windowing: the same lines through a reference
+      // leaky bucket with ssh-bf's settings (a second, untimed replay).
+      const ex = (await replay(mid, [RULES], { bucket: "ssh_auth_failure" })).out;
+      const refBf = new Set(
+        Object.entries(ex.bucket ?? {}).filter(([, b]) => (b as Json).overflows > 0).map(([x]) =>
+          x
+        ),
+      );
+      const refSame = refBf.size === csBf.size && [...refBf].every((x) => csBf.has(x));
+      console.log(
+        `    reference leaky bucket (ssh-bf's settings) over the lines ssh_auth_failure counts: ` +
+          `${refBf.size} IPs, ${refSame ? "the same as CrowdSec's" : `DIFFER: ${list(refBf)}`}`,
       );
       if (!sameOk) {
         const csCount = (x: string) =>
@@ -372,22 +400,23 @@ try {
               .length
             : 0;
         console.log(
-          "    why — most 'Failed password' lines per IP within any 60 s (what Ironpost's rule " +
-            "counts; it fires at 10), and CrowdSec's ssh-bf alerts for that IP:",
+          "    why — per IP: the lines ssh_auth_failure counts, what a reference leaky bucket " +
+            "with ssh-bf's settings does with them, and CrowdSec's own ssh-bf alerts:",
         );
         for (const x of [...onlyI, ...onlyC].sort(ipSort)) {
+          const b = ex.bucket?.[x] ?? { lines: 0, overflows: 0, reported: 0 };
           console.log(
-            `      ${x.padEnd(16)} peak ${String(ipo.peaks?.[x] ?? 0).padStart(3)} / 60 s, ` +
-              `CrowdSec ssh-bf alerts ${csCount(x)}`,
+            `      ${x.padEnd(16)} ${String(b.lines).padStart(6)} lines, bucket overflows ` +
+              `${b.overflows} (${b.reported} past the blackhole${
+                b.first ? `, first ${b.first.slice(0, 19)}Z` : ""
+              }); Ironpost ${ipBurst.has(x) ? "flags" : "does not flag"} it; CrowdSec ssh-bf ` +
+              `alerts ${csCount(x)}`,
           );
         }
-        const flaggedPeaks = [...ipBf].map((x) => ipo.peaks?.[x] ?? 0);
         console.log(
-          `      (IPs Ironpost flags peak at ${Math.min(...flaggedPeaks)}–${
-            Math.max(...flaggedPeaks)
-          }; CrowdSec's bucket also counts each PAM 'authentication failure' and ` +
-            "'Invalid user' line, and overflows when a 6th arrives before it leaks one " +
-            "(1 per 10 s): 3 password attempts with their PAM lines are enough)",
+          "      (an overflow the reference bucket has and the ladder misses is one witnessed " +
+            "only by more than 11 lines, or by a span just under 10·(n−5) s with sub-second " +
+            "stamps; lines counted only by one side point at a parsing difference)",
         );
       }
       const ipFam = ipsOf(ipo, family.map((f) => f.id));
@@ -412,7 +441,7 @@ try {
     } else {
       console.log(`CrowdSec: not run — ${cs.reason}`);
       console.log(
-        `  Ironpost alone flags for "${bf.title}": ${list(ipsOf(ipo, [bf.id]))}`,
+        `  Ironpost alone flags for "${burst.title}": ${list(ipsOf(ipo, [burst.id]))}`,
       );
     }
     console.log("");

@@ -5,10 +5,14 @@
  * Prints one JSON object on stdout.
  *
  *   deno run --allow-read bench/logs/replay.ts --input FILE --rules DIR [--rules DIR…]
- *     [--source sshd] [--reference-ms MS] [--peaks]
+ *     [--source sshd] [--reference-ms MS] [--bucket RULE_NAME]
  *
- * `--peaks`: also the most failed passwords each source address had within any 60 s, the
- * quantity the shipped brute-force rule compares with 10 (to explain detection differences).
+ * `--bucket RULE_NAME` (to explain detection differences, not for timing): also, per source
+ * address, the lines the rule named RULE_NAME matches (ssh_auth_failure: the lines CrowdSec's
+ * sshd parser tags ssh_failed-auth) poured into a reference leaky bucket with ssh-bf's
+ * settings (capacity 5, one leaked every 10 s, replaced after an overflow, overflows within
+ * 1 min of a reported one held back as its blackhole does): lines, overflows, reported ones,
+ * and the first overflow's time.
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -19,6 +23,7 @@ import {
   type LogEvent,
   Pipeline,
 } from "../../mod/logs/mod.ts";
+import { RuleSet } from "../../mod/logs/sigma/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -27,7 +32,7 @@ const { values } = parseArgs({
     rules: { type: "string", multiple: true },
     source: { type: "string", default: "sshd" },
     "reference-ms": { type: "string" },
-    peaks: { type: "boolean", default: false },
+    bucket: { type: "string" },
   },
 });
 if (!values.input || !values.rules?.length) {
@@ -37,6 +42,15 @@ if (!values.input || !values.rules?.length) {
 
 const tLoad = performance.now();
 const { rules, correlations, errors } = await loadRules(values.rules);
+let bucketRule: RuleSet | undefined;
+if (values.bucket !== undefined) {
+  const rule = rules.find((r) => r.name === values.bucket);
+  if (!rule) {
+    console.error(`--bucket: no rule named ${values.bucket} in ${values.rules.join(", ")}`);
+    Deno.exit(2);
+  }
+  bucketRule = new RuleSet([rule]);
+}
 const pipeline = new Pipeline(rules, correlations, {
   suppressWindowSecs: 60,
   correlationMaxGroups: 100_000,
@@ -58,26 +72,49 @@ const byRule = new Map<string, RuleTally>();
 let alerts = 0;
 let lines = 0;
 let parseErrors = 0;
-/** Per source address: failed-password instants inside the current 60 s window, and the peak. */
-const windows = new Map<string, { ts: number[]; head: number; peak: number }>();
+/** ssh-bf's leaky bucket, as --bucket runs it. */
+const CAPACITY = 5;
+const LEAK_MS = 10_000;
+const BLACKHOLE_MS = 60_000;
+interface Bucket {
+  lines: number;
+  /** Room left in ms of leaking (one event = LEAK_MS); undefined: none yet (a new one is full). */
+  room?: number;
+  last: number;
+  overflows: number;
+  reported: number;
+  lastReported: number;
+  first?: number;
+}
+const buckets = new Map<string, Bucket>();
+
+function pour(ip: string, t: number): void {
+  let b = buckets.get(ip);
+  if (!b) {
+    buckets.set(ip, b = { lines: 0, last: t, overflows: 0, reported: 0, lastReported: -Infinity });
+  }
+  b.lines++;
+  const room = Math.min(CAPACITY * LEAK_MS, (b.room ?? CAPACITY * LEAK_MS) + (t - b.last));
+  b.last = t;
+  if (room >= LEAK_MS) {
+    b.room = room - LEAK_MS;
+    return;
+  }
+  // Overflow: this bucket is done; the next line starts a new, full one.
+  b.room = undefined;
+  b.overflows++;
+  b.first ??= t;
+  if (t >= b.lastReported + BLACKHOLE_MS) {
+    b.reported++;
+    b.lastReported = t;
+  }
+}
 
 function take(evs: Iterable<LogEvent>): void {
   for (const ev of evs) {
     if (ev.fields.parse_error !== undefined) parseErrors++;
-    if (values.peaks && ev.fields.EventType === "failed_password") {
-      const ip = ev.fields.SourceIp;
-      if (typeof ip === "string") {
-        const t = Date.parse(ev.ts);
-        let w = windows.get(ip);
-        if (!w) windows.set(ip, w = { ts: [], head: 0, peak: 0 });
-        w.ts.push(t);
-        while (w.ts[w.head] < t - 60_000) w.head++;
-        if (w.head > 1024) {
-          w.ts = w.ts.slice(w.head);
-          w.head = 0;
-        }
-        w.peak = Math.max(w.peak, w.ts.length - w.head);
-      }
+    if (bucketRule && typeof ev.fields.SourceIp === "string" && bucketRule.match(ev).length > 0) {
+      pour(ev.fields.SourceIp, Date.parse(ev.ts));
     }
     for (const a of pipeline.evaluate(ev)) tally(a);
   }
@@ -146,7 +183,16 @@ console.log(JSON.stringify({
   byRule: Object.fromEntries(
     [...byRule].map(([id, t]) => [id, { title: t.title, alerts: t.alerts, ips: [...t.ips] }]),
   ),
-  ...(values.peaks
-    ? { peaks: Object.fromEntries([...windows].map(([ip, w]) => [ip, w.peak])) }
+  ...(bucketRule
+    ? {
+      bucket: Object.fromEntries(
+        [...buckets].map(([ip, b]) => [ip, {
+          lines: b.lines,
+          overflows: b.overflows,
+          reported: b.reported,
+          ...(b.first !== undefined ? { first: new Date(b.first).toISOString() } : {}),
+        }]),
+      ),
+    }
     : {}),
 }));

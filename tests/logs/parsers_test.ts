@@ -789,6 +789,31 @@ Deno.test("program parsers on a modern auth.log", async (t) => {
     assertEquals([empty?.User, empty?.InvalidUser], ["", true]);
   });
 
+  await t.step("sshd banner problems: the reason after the port, when sshd gives one", () => {
+    // OpenSSH 8.x+: a client that sends something other than an SSH banner (a scanner).
+    const bad = parseSshdMessage(
+      "banner exchange: Connection from 198.51.100.23 port 50504: invalid format",
+    );
+    assertEquals(bad, {
+      EventType: "bad_protocol",
+      SourceIp: "198.51.100.23",
+      SourcePort: 50504,
+      Reason: "invalid format",
+    });
+    const timeout = parseSshdMessage(
+      "banner exchange: Connection from 2001:db8::7 port 41000: Connection timed out",
+    );
+    assertEquals(
+      [timeout?.EventType, timeout?.SourceIp, timeout?.SourcePort, timeout?.Reason],
+      ["bad_protocol", "2001:db8::7", 41000, "Connection timed out"],
+    );
+    // The older form names the banner it got, not a reason.
+    const old = parseSshdMessage(
+      "Bad protocol version identification 'GET / HTTP/1.1' from 192.0.2.8 port 3344",
+    );
+    assertEquals(old, { EventType: "bad_protocol", SourceIp: "192.0.2.8", SourcePort: 3344 });
+  });
+
   await t.step("a bad time zone costs the line, not an exception", () => {
     const e = parseLine("Jan 14 09:12:01 web1 sshd[1]: x", {
       source: "syslog",

@@ -73,16 +73,18 @@ const CLOSED_USER_RE =
 const CLOSED_RE = /^Connection (?:closed|reset) by (\S+?)(?: port (\d+))?( \[preauth\])?$/;
 const CONNECTION_RE = /^Connection from (\S+) port (\d+) on (\S+) port (\d+)(?: rdomain .*)?$/;
 const NO_IDENT_RE = /^Did not receive identification string from (\S+?)(?: port (\d+))?$/;
+// "banner exchange" (OpenSSH 8.x+) says why after the port: "invalid format" is a client that
+// sent no SSH banner at all (a scanner), unlike a timeout or a reset.
 const BAD_PROTOCOL_RE =
-  /^(?:Bad protocol version identification '.*' from|banner exchange: Connection from) (\S+?)(?: port (\d+))?(?:: .*)?$/;
+  /^(?:Bad protocol version identification '.*' from|banner exchange: Connection from) (\S+?)(?: port (\d+))?(?:: (.*))?$/;
 const NEGOTIATE_RE = /^Unable to negotiate with (\S+?)(?: port (\d+))?: (.*)$/;
 const REPEATED_RE = /^message repeated (\d+) times: \[\s*(.*?)\s*\]$/;
 
 /**
  * Fields for an sshd message: `EventType`, and as the message has them `User`,
  * `InvalidUser`, `SourceIp` (or `SourceHostname` when sshd logged a name), `SourcePort`,
- * `AuthMethod`, `Outcome`, `RepeatCount`. Undefined for messages it does not know (they
- * stay plain log lines). PAM lines (`pam_unix(sshd:…)`) are `parsePamMessage`'s.
+ * `AuthMethod`, `Outcome`, `RepeatCount`, `Reason` (why sshd refused a negotiation or a
+ * banner). Undefined for messages it does not know (they stay plain log lines). PAM lines (`pam_unix(sshd:…)`) are `parsePamMessage`'s.
  *
  * @example
  * ```ts
@@ -262,6 +264,7 @@ function classify(input: string): Fields | undefined {
   if ((m = BAD_PROTOCOL_RE.exec(msg))) {
     f.EventType = "bad_protocol";
     remote(f, m[1], m[2]);
+    if (m[3]) f.Reason = m[3];
     return f;
   }
   if ((m = NEGOTIATE_RE.exec(msg))) {
