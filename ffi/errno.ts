@@ -17,6 +17,15 @@ export const ERRNO: Record<number, string> = {
   22: "EINVAL",
   28: "ENOSPC",
   38: "ENOSYS",
+  71: "EPROTO",
+  90: "EMSGSIZE",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  101: "ENETUNREACH",
+  104: "ECONNRESET",
+  110: "ETIMEDOUT",
+  111: "ECONNREFUSED",
   95: "EOPNOTSUPP",
   524: "ENOTSUPP",
 };
@@ -35,6 +44,10 @@ const HINTS: Record<string, string> = {
   EOPNOTSUPP: "not supported by this driver or kernel (try generic XDP or tc mode)",
   ENOTSUPP: "not supported by this kernel",
   ENOSYS: "the kernel has no bpf() syscall",
+  EADDRINUSE: "the address is already in use (another listener on that port?)",
+  EADDRNOTAVAIL: "no interface has that address",
+  EAFNOSUPPORT: "address family not supported",
+  ECONNREFUSED: "nothing listens there",
 };
 
 /**
