@@ -61,9 +61,14 @@ export class Pipeline {
     const out: AlertEvent[] = [];
     for (const m of this.#rules.match(event)) {
       this.#stats.matches++;
-      if (m.standalone) this.#emit(fromMatch(m, event), tsMs, out);
+      if (m.standalone) {
+        const key = suppressKey(m.id ?? m.title, matchSrcIp(event), matchUser(event));
+        this.#emit(key, () => fromMatch(m, event), tsMs, out);
+      }
       for (const c of this.#correlator.observe(m, event, tsMs)) {
-        if (c.standalone) this.#emit(fromCorrelation(c, this.#opts.maxEvidence ?? 20), tsMs, out);
+        if (!c.standalone) continue;
+        const key = suppressKey(c.id ?? c.title, correlationSrcIp(c), correlationUser(c));
+        this.#emit(key, () => fromCorrelation(c, this.#opts.maxEvidence ?? 20), tsMs, out);
       }
     }
     return out;
@@ -74,7 +79,13 @@ export class Pipeline {
     const out: AlertEvent[] = [];
     for (const c of this.#correlator.flush(nowMs)) {
       if (c.standalone) {
-        this.#emit(fromCorrelation(c, this.#opts.maxEvidence ?? 20), nowMs ?? c.lastMs, out);
+        const key = suppressKey(c.id ?? c.title, correlationSrcIp(c), correlationUser(c));
+        this.#emit(
+          key,
+          () => fromCorrelation(c, this.#opts.maxEvidence ?? 20),
+          nowMs ?? c.lastMs,
+          out,
+        );
       }
     }
     return out;
@@ -84,15 +95,20 @@ export class Pipeline {
     return { ...this.#stats, correlationEvictions: this.#correlator.evictions };
   }
 
-  #emit(alert: AlertEvent, tsMs: number, out: AlertEvent[]): void {
+  /**
+   * Raise the alert `build` makes unless one for `key` (rule, source IP, user) was raised
+   * within the suppression window: the key is judged first, so a suppressed repeat (most
+   * of them during a long attack) never builds its alert.
+   */
+  #emit(key: string, build: () => AlertEvent, tsMs: number, out: AlertEvent[]): void {
     const windowMs = this.#opts.suppressWindowSecs * 1000;
-    const key = `${alert.ruleId}\u0000${alert.srcIp ?? ""}\u0000${alert.user ?? ""}`;
     const s = this.#suppress.get(key);
     if (windowMs > 0 && s && tsMs < s.untilMs) {
       s.held++;
       this.#stats.suppressed++;
       return;
     }
+    const alert = build();
     if (s && s.held > 0) {
       alert.description = `${alert.description ?? ""}${
         alert.description ? " " : ""
@@ -123,6 +139,16 @@ function containerOf(e: LogEvent): ContainerRef | undefined {
   return { id, name: str(e.fields.ContainerName) ?? "", image: str(e.fields.ContainerImage) ?? "" };
 }
 
+function suppressKey(ruleId: string, srcIp: string | undefined, user: string | undefined) {
+  return `${ruleId}\u0000${srcIp ?? ""}\u0000${user ?? ""}`;
+}
+
+const matchSrcIp = (e: LogEvent) => str(e.fields.SourceIp);
+const matchUser = (e: LogEvent) => str(e.fields.User);
+const correlationSrcIp = (c: CorrelationMatch) =>
+  str(c.group.SourceIp) ?? str(c.events.at(-1)?.fields.SourceIp);
+const correlationUser = (c: CorrelationMatch) => str(c.group.User);
+
 function fromMatch(m: Match, e: LogEvent): AlertEvent {
   const container = containerOf(e);
   return newEvent<AlertEvent>({
@@ -134,16 +160,16 @@ function fromMatch(m: Match, e: LogEvent): AlertEvent {
     source: "log_pipeline",
     tags: m.tags,
     ...(m.rule.description ? { description: m.rule.description } : {}),
-    ...(str(e.fields.SourceIp) ? { srcIp: str(e.fields.SourceIp) } : {}),
-    ...(str(e.fields.User) ? { user: str(e.fields.User) } : {}),
+    ...(matchSrcIp(e) ? { srcIp: matchSrcIp(e) } : {}),
+    ...(matchUser(e) ? { user: matchUser(e) } : {}),
     ...(container ? { container } : {}),
     evidence: [e],
   });
 }
 
 function fromCorrelation(c: CorrelationMatch, maxEvidence: number): AlertEvent {
-  const srcIp = str(c.group.SourceIp) ?? str(c.events.at(-1)?.fields.SourceIp);
-  const user = str(c.group.User);
+  const srcIp = correlationSrcIp(c);
+  const user = correlationUser(c);
   const last = c.events.at(-1);
   const container = last ? containerOf(last) : undefined;
   const groupText = Object.entries(c.group).map(([k, v]) => `${k}=${v}`).join(", ");
