@@ -16,6 +16,7 @@ export const ERRNO: Record<number, string> = {
   19: "ENODEV",
   22: "EINVAL",
   28: "ENOSPC",
+  30: "EROFS",
   38: "ENOSYS",
   71: "EPROTO",
   90: "EMSGSIZE",

@@ -1,8 +1,8 @@
 /**
- * Reading /proc through libc. Deno refuses every /proc/<pid> path unless it runs with
- * --allow-all, which the agent never does; the host sensors already hold --allow-ffi, so
- * they read the few /proc files they need (exe, cmdline, cgroup, ns links) with open/read
- * and readlink here. Read it like a header: symbols, then thin wrappers; a missing process
+ * Reading /proc and /sys through libc. Deno refuses every /proc and /sys path unless it runs
+ * with --allow-all, which the agent never does; the modules that need them already hold
+ * --allow-ffi, so they read the few files they need (exe, cmdline, cgroup, ns links, the
+ * kernel's BTF and LSM list) with open/read, readlink and stat here. Read it like a header: symbols, then thin wrappers; a missing process
  * is `undefined`, not an error, since processes come and go between event and lookup.
  */
 import { firstExisting, LIBC_PATHS } from "./libc.ts";
@@ -68,6 +68,14 @@ export function statIno(path: string): bigint | undefined {
   const st = new Uint8Array(144); // struct stat on x86-64
   if (libc().stat(cpath(path), st) !== 0) return undefined;
   return new DataView(st.buffer).getBigUint64(8, true); // st_ino
+}
+
+/** What a path is (stat(2), following links), or undefined when it does not exist. */
+export function statKind(path: string): "file" | "dir" | "other" | undefined {
+  const st = new Uint8Array(144);
+  if (libc().stat(cpath(path), st) !== 0) return undefined;
+  const fmt = new DataView(st.buffer).getUint32(24, true) & 0o170000; // st_mode & S_IFMT
+  return fmt === 0o100000 ? "file" : fmt === 0o040000 ? "dir" : "other";
 }
 
 /** The argv of a live process, or undefined. */

@@ -9,10 +9,11 @@
  * checkout's absolute path out of the BTF line info, so the bytes do not depend on where the
  * repository lives: the same sources and toolchain give the same object.
  *
- * Sources that include `vmlinux.h` (CO-RE programs) get it generated from the running
- * kernel's BTF (`bpftool btf dump file /sys/kernel/btf/vmlinux format c`) into
- * `bpf/.vmlinux/`, which is not committed: CO-RE relocations make the object run on other
- * kernels, and the header only supplies the type definitions the program names.
+ * Only committed inputs are read: sources that include `vmlinux.h` (CO-RE programs) get the
+ * pinned header in `bpf/include/<arch>/` (its README says which kernel it was dumped from),
+ * never the running kernel's BTF, so `--check` gives the same bytes on every machine with the
+ * same clang. CO-RE relocations at load time make the object run on other kernels; the header
+ * only supplies the type definitions the program names.
  *
  * `--check` builds into temporary files next to the sources and exits 1 when a committed
  * object differs from a fresh build (CI runs this); it leaves the committed objects alone.
@@ -20,8 +21,8 @@
 import { parseArgs } from "node:util";
 
 const BPF_DIR = "bpf";
-const VMLINUX_DIR = `${BPF_DIR}/.vmlinux`;
-const KERNEL_BTF = "/sys/kernel/btf/vmlinux";
+/** The pinned kernel type header for the one architecture objects are built for today. */
+const VMLINUX_DIR = `${BPF_DIR}/include/x86_64`;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -95,32 +96,6 @@ async function build(source: string, output: string): Promise<void> {
   }
 }
 
-/** Write bpf/.vmlinux/vmlinux.h from the kernel's BTF (for CO-RE sources). */
-async function generateVmlinuxH(): Promise<void> {
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("bpftool", {
-      args: ["btf", "dump", "file", KERNEL_BTF, "format", "c"],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new Error("bpftool not found; install it (apt-get install bpftool)");
-    }
-    throw err;
-  }
-  if (!out.success) {
-    throw new Error(
-      `bpftool btf dump of ${KERNEL_BTF} failed (a kernel with CONFIG_DEBUG_INFO_BTF is ` +
-        `needed): ${new TextDecoder().decode(out.stderr).trim()}`,
-    );
-  }
-  await Deno.mkdir(VMLINUX_DIR, { recursive: true });
-  await Deno.writeFile(`${VMLINUX_DIR}/vmlinux.h`, out.stdout);
-}
-
 // Paths are relative to the repository root, where `deno task` runs the script.
 const sources: string[] = [];
 try {
@@ -142,10 +117,11 @@ if (sources.length === 0) {
 
 let stale = 0;
 try {
-  const coRe = await Promise.all(
-    sources.map(async (s) => (await Deno.readTextFile(s)).includes('#include "vmlinux.h"')),
-  );
-  if (coRe.some((x) => x)) await generateVmlinuxH();
+  try {
+    await Deno.stat(`${VMLINUX_DIR}/vmlinux.h`);
+  } catch {
+    throw new Error(`${VMLINUX_DIR}/vmlinux.h is missing; it is committed (see its README)`);
+  }
   for (const source of sources) {
     const object = source.replace(/\.c$/, ".o");
     if (!values.check) {
@@ -171,7 +147,7 @@ try {
     }
   }
 } catch (err) {
-  console.error(`build:bpf: ${err instanceof Error ? err.message : err}`);
+  console.error(`build:bpf: ${err instanceof Error ? err.message : String(err)}`);
   Deno.exit(1);
 }
 if (stale > 0) Deno.exit(1);

@@ -12,6 +12,7 @@ interface StatusBody {
   config: { path: string; sha256: string };
   modules: { name: string; state: string; reason?: string }[];
   channels: { name: string; depth: number; capacity: number; sent: number; dropped: number }[];
+  kernel?: { name: string; state: string; path: string; detail: string; needed_by: string[] }[];
 }
 
 /** `ironpost status`: the running agent's health, modules and channels. */
@@ -58,6 +59,13 @@ export async function statusCommand(values: Values): Promise<number> {
         String(c.dropped),
       ]),
     ));
+    if (body.kernel) {
+      out();
+      out(table(
+        ["KERNEL", "STATE", "PATH", "NEEDED BY", "DETAIL"],
+        body.kernel.map((k) => [k.name, k.state, k.path, k.needed_by.join(",") || "-", k.detail]),
+      ));
+    }
   }
   return body.status === "unhealthy" ? 1 : 0;
 }

@@ -6,6 +6,12 @@
 export { Channel, ChannelClosedError, type ChannelStats } from "./channel.ts";
 export { AggregateStopError, errorMessage, IronpostError } from "./errors.ts";
 export {
+  FacilityError,
+  type FacilityStatus,
+  KERNEL_FACILITIES,
+  type KernelFacility,
+} from "./facility.ts";
+export {
   type ActionEvent,
   type AlertEvent,
   type ContainerRef,

@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import { IronpostError, type MetricSample } from "../core/mod.ts";
+import { type FacilityStatus, IronpostError, type MetricSample } from "../core/mod.ts";
 import { VERSION } from "../version.ts";
 import { renderPrometheus } from "./metrics.ts";
 import type { Orchestrator } from "./orchestrator.ts";
@@ -10,6 +10,8 @@ export interface ControlDeps {
   configPath: () => string;
   configSha256: () => string;
   startedAt: number;
+  /** The kernel facilities probed at start. */
+  facilities: () => readonly FacilityStatus[];
   /** Agent-level samples (reloads, build info are added here). */
   extraMetrics: () => MetricSample[];
   /** Ask the daemon to stop gracefully (POST /shutdown, used by `ironpost stop`). */
@@ -111,6 +113,14 @@ export class ControlApi {
       config: { path: this.#deps.configPath(), sha256: this.#deps.configSha256() },
       modules: Object.entries(h.modules).map(([name, m]) => ({ name, ...m })),
       channels: o.channelStats(),
+      kernel: this.#deps.facilities().map((f) => ({
+        name: f.name,
+        state: f.state,
+        path: f.path,
+        detail: f.detail,
+        needed_by: f.neededBy,
+        ...(f.fix ? { fix: f.fix } : {}),
+      })),
     };
   }
 

@@ -6,7 +6,8 @@ import {
   loadConfig,
   type LoadedConfig,
 } from "../config/mod.ts";
-import { errorMessage, type MetricSample } from "../core/mod.ts";
+import { errorMessage, type FacilityStatus, type MetricSample } from "../core/mod.ts";
+import { probeFacilities, requireFacilities } from "../kernel/mod.ts";
 import { SqliteStore, type Store } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { ControlApi } from "./control_api.ts";
@@ -45,6 +46,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let store: Store | undefined;
   let api: ControlApi | undefined;
   let orchestrator: Orchestrator | undefined;
+  let facilities: FacilityStatus[] = [];
 
   let requestStop!: () => void;
   const stopRequested = new Promise<void>((r) => (requestStop = r));
@@ -113,6 +115,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     );
     store = await SqliteStore.open(loaded.config.storage.sqlite_path);
     orchestrator = new Orchestrator(loaded.config, specs, store, SERVICE_FACTORIES);
+    // Probed once, before any module loads a program: libbpf decides where tracefs is on
+    // its first tracepoint attach and keeps that answer.
+    facilities = probeFacilities({ needs: orchestrator.facilityNeeds, mount: true });
+    for (const f of facilities) {
+      if (f.state === "mounted") logger.info("mounted {name} at {path}", { ...f });
+    }
+    requireFacilities(facilities);
     await orchestrator.start();
     const o = orchestrator;
     api = new ControlApi(g.control_socket, {
@@ -120,6 +129,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       configPath: () => loaded.path,
       configSha256: () => loaded.sha256,
       startedAt,
+      facilities: () => facilities,
       requestShutdown: () => requestStop(),
       extraMetrics: (): MetricSample[] => [
         {

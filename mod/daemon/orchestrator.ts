@@ -11,6 +11,7 @@ import {
   type Health,
   type HostEvent,
   IronpostError,
+  type KernelFacility,
   type MetricSample,
   type Module,
   type PacketEvent,
@@ -79,6 +80,8 @@ export interface ModuleSpec {
   build(ctx: ModuleContext): Module | Promise<Module>;
   /** Deno permissions the module needs beyond the core's, derived from the config. */
   grants?(config: IronpostConfig): Grants;
+  /** Kernel facilities the module needs; the agent probes (and mounts) them before start. */
+  facilities?(config: IronpostConfig): readonly KernelFacility[];
 }
 
 interface Running {
@@ -135,6 +138,15 @@ export class Orchestrator {
   /** Names of the modules this config runs, in start order. */
   get planned(): string[] {
     return this.#specs.map((s) => s.name);
+  }
+
+  /** Which kernel facilities the planned modules need, and which modules need each. */
+  get facilityNeeds(): Partial<Record<KernelFacility, string[]>> {
+    const needs: Partial<Record<KernelFacility, string[]>> = {};
+    for (const s of this.#specs) {
+      for (const f of s.facilities?.(this.#config) ?? []) (needs[f] ??= []).push(s.name);
+    }
+    return needs;
   }
 
   get modules(): readonly Running[] {

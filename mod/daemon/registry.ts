@@ -41,6 +41,8 @@ export const BUILT_MODULES: readonly ModuleSpec[] = [
     section: "sensors",
     produces: ["host"],
     consumes: [],
+    // CO-RE relocations need the kernel's BTF; syscall tracepoints need tracefs.
+    facilities: () => ["btf", "tracefs"],
     build: async ({ config, channels, services }) =>
       new (await import("../sensors/module.ts")).SensorsModule(config.sensors, {
         host: channels.outputs.host,

@@ -5,6 +5,7 @@
 import { Channel, type HostEvent } from "../../mod/core/mod.ts";
 import { loadConfig, type SensorsConfig } from "../../mod/config/mod.ts";
 import { SensorsModule } from "../../mod/sensors/mod.ts";
+import { ensureFacilities } from "../../mod/kernel/mod.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { requirePart, requireRoot } from "../helpers/require.ts";
 
@@ -23,6 +24,8 @@ export async function startSensors(toml = "", opts = {}): Promise<Running> {
   const { config } = await loadConfig({ path: `${dir}/c.toml`, env: () => undefined });
   const host = new Channel<HostEvent>("host", 100_000);
   const module = new SensorsModule(config.sensors as SensorsConfig, { host }, opts);
+  // What the agent does before its modules start (mounts tracefs on a fresh machine).
+  ensureFacilities({ btf: ["sensors"], tracefs: ["sensors"] });
   await module.start();
   const events: HostEvent[] = [];
   let draining = true;

@@ -1,0 +1,10 @@
+/**
+ * The kernel facilities the agent probes at start (and mounts when it must).
+ * @module
+ */
+export {
+  ensureFacilities,
+  probeFacilities,
+  type ProbeOptions,
+  requireFacilities,
+} from "./facilities.ts";
