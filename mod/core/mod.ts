@@ -37,5 +37,27 @@ export {
   worstHealth,
 } from "./module.ts";
 export { redact, redactText } from "./redact.ts";
+export { counter, gauge, type MetricFamily, sample } from "./metrics.ts";
+export type { ContainerLookup } from "./containers.ts";
+export type { AlertQuery, CheckpointStore, Store } from "./store.ts";
+export {
+  type BuildContext,
+  type CapabilitySpec,
+  CHANNEL_NAMES,
+  type ChannelMap,
+  type ChannelName,
+  type DefaultContext,
+  defineSpec,
+  field,
+  type FieldSpec,
+  type FieldType,
+  type GrantContext,
+  type Grants,
+  type ModuleChannels,
+  type SectionConfig,
+  type SectionSpec,
+  type ServiceName,
+  type Services,
+} from "./spec.ts";
 export { type Cidr, formatIp, maskBytes, parseCidr, parseIp } from "./cidr.ts";
 export { closest, editDistance } from "./suggest.ts";
