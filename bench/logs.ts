@@ -35,6 +35,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { derivePermissions, loadConfig } from "../mod/config/mod.ts";
+import { errorMessage } from "../mod/core/mod.ts";
 import { readSample, writeShiftedLog } from "./logs/gen.ts";
 import {
   type CrowdsecDetection,
@@ -280,7 +281,7 @@ try {
       try {
         cs = await runCrowdsec(mid, CS_TIMEOUT_MS);
       } catch (e) {
-        cs = { ok: false, reason: `error: ${e instanceof Error ? e.message : e}` };
+        cs = { ok: false, reason: `error: ${errorMessage(e)}` };
       }
     }
 

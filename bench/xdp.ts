@@ -73,6 +73,7 @@ import {
   xdpProgId,
   yieldCpu,
 } from "./xdp/kmap.ts";
+import { errorMessage } from "../mod/core/mod.ts";
 
 // ---- options ------------------------------------------------------------------------------
 
@@ -857,9 +858,7 @@ async function runBench(): Promise<void> {
       exitCode = 1;
       console.error(`agent phases failed: ${err instanceof Error ? err.stack : err}`);
       notes.unshift(
-        `FAILED: agent API / CLI phases: ${
-          (err instanceof Error ? err.message : String(err)).slice(0, 400)
-        }`,
+        `FAILED: agent API / CLI phases: ${errorMessage(err).slice(0, 400)}`,
       );
     }
   }
@@ -991,9 +990,7 @@ try {
   exitCode = 1;
   console.error(`\nbench:xdp failed: ${err instanceof Error ? err.stack ?? err.message : err}`);
   notes.unshift(
-    `FAILED (the rest of the run was skipped): ${
-      (err instanceof Error ? err.message : String(err)).slice(0, 400)
-    }`,
+    `FAILED (the rest of the run was skipped): ${errorMessage(err).slice(0, 400)}`,
   );
 } finally {
   await cleanup();

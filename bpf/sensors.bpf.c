@@ -174,14 +174,37 @@ static __always_inline void count(__u32 type, __u32 kind)
 }
 
 /*
- * Submit without waking the reader unless cfg.wakeup_bytes are waiting: the reader wakes
- * on its own every few milliseconds anyway, so a burst is read in one pass instead of one
- * wakeup per record (which costs the agent far more than the record).
+ * Room in the ring buffer for one record of `type` (`size` bytes, a constant), its header
+ * filled in; NULL, counted as lost, when the buffer is full.
+ */
+static __always_inline void *reserve(__u32 type, __u32 size)
+{
+	struct rec_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		count(type, CNT_LOST);
+		return NULL;
+	}
+	h->version = SENSORS_RECORD_VERSION;
+	h->type = type;
+	h->size = size;
+	h->ts_ns = bpf_ktime_get_ns();
+	return h;
+}
+
+/*
+ * Submit a record from reserve() and count it as emitted. The reader is not woken unless
+ * cfg.wakeup_bytes are waiting: it wakes on its own every few milliseconds anyway, so a
+ * burst is read in one pass instead of one wakeup per record (which costs the agent far
+ * more than the record).
  */
 static __always_inline void submit(void *r)
 {
+	__u32 type = ((struct rec_hdr *)r)->type;
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
 	bpf_ringbuf_submit(r, avail >= cfg.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	count(type, CNT_EMITTED);
 }
 
 static __always_inline struct scratch *get_scratch(void)
@@ -438,15 +461,9 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		return 0;
 	}
 
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(REC_EXEC, CNT_LOST);
+	r = reserve(REC_EXEC, sizeof(*r));
+	if (!r)
 		return 0;
-	}
-	r->hdr.version = SENSORS_RECORD_VERSION;
-	r->hdr.type = REC_EXEC;
-	r->hdr.size = sizeof(*r);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
 	fill_proc(&r->p, task);
 	r->flags = 0;
 	r->exe[0] = 0;
@@ -473,7 +490,6 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		r->args_len = args_len;
 	r->argc = BPF_CORE_READ(bprm, argc);
 	submit(r);
-	count(REC_EXEC, CNT_EMITTED);
 	return 0;
 }
 
@@ -514,15 +530,9 @@ int BPF_PROG(on_rename, struct task_struct *task, const char *comm)
 		count(REC_COMM, CNT_FILTERED);
 		return 0;
 	}
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(REC_COMM, CNT_LOST);
+	r = reserve(REC_COMM, sizeof(*r));
+	if (!r)
 		return 0;
-	}
-	r->hdr.version = SENSORS_RECORD_VERSION;
-	r->hdr.type = REC_COMM;
-	r->hdr.size = sizeof(*r);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
 	fill_proc(&r->p, task);
 	/* the renamed task may be another process (a write to /proc/<pid>/comm) */
 	r->p.pid = BPF_CORE_READ(task, tgid);
@@ -530,7 +540,6 @@ int BPF_PROG(on_rename, struct task_struct *task, const char *comm)
 	bpf_probe_read_kernel_str(r->old_comm, sizeof(r->old_comm), task->comm);
 	bpf_probe_read_kernel_str(r->new_comm, sizeof(r->new_comm), comm);
 	submit(r);
-	count(REC_COMM, CNT_EMITTED);
 	return 0;
 }
 
@@ -609,15 +618,9 @@ static __always_inline int emit_file(struct scratch *s, struct task_struct *t, _
 		count(REC_FILE, CNT_FILTERED);
 		return 0;
 	}
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(REC_FILE, CNT_LOST);
+	r = reserve(REC_FILE, sizeof(*r));
+	if (!r)
 		return 0;
-	}
-	r->hdr.version = SENSORS_RECORD_VERSION;
-	r->hdr.type = REC_FILE;
-	r->hdr.size = sizeof(*r);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
 	fill_proc(&r->p, t);
 	r->op = op;
 	r->open_flags = open_flags;
@@ -629,7 +632,6 @@ static __always_inline int emit_file(struct scratch *s, struct task_struct *t, _
 		bpf_probe_read_kernel_str(r->path2, sizeof(r->path2), &s->buf[PATH_BUF + REC_PATH_LEN]);
 	r->flags = flags;
 	submit(r);
-	count(REC_FILE, CNT_EMITTED);
 	return 0;
 }
 
@@ -896,15 +898,9 @@ static __always_inline int emit_net(struct sock *sk, __u8 op, __u16 result,
 
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(REC_NET, CNT_LOST);
+	r = reserve(REC_NET, sizeof(*r));
+	if (!r)
 		return 0;
-	}
-	r->hdr.version = SENSORS_RECORD_VERSION;
-	r->hdr.type = REC_NET;
-	r->hdr.size = sizeof(*r);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
 	if (who)
 		__builtin_memcpy(&r->p, who, sizeof(r->p));
 	else
@@ -925,7 +921,6 @@ static __always_inline int emit_net(struct sock *sk, __u8 op, __u16 result,
 		BPF_CORE_READ_INTO(r->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
 	submit(r);
-	count(REC_NET, CNT_EMITTED);
 	return 0;
 }
 

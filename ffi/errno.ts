@@ -1,20 +1,27 @@
 import { IronpostError } from "../mod/core/mod.ts";
 
+/** Linux errno values the code compares against, by name (asm-generic/errno-base.h). */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EAGAIN = 11;
+export const EEXIST = 17;
+export const EINVAL = 22;
+
 /** Linux errno values the eBPF code meets, by name. */
 export const ERRNO: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
+  [EPERM]: "EPERM",
+  [ENOENT]: "ENOENT",
   4: "EINTR",
   7: "E2BIG",
   9: "EBADF",
-  11: "EAGAIN",
+  [EAGAIN]: "EAGAIN",
   12: "ENOMEM",
   13: "EACCES",
   14: "EFAULT",
   16: "EBUSY",
-  17: "EEXIST",
+  [EEXIST]: "EEXIST",
   19: "ENODEV",
-  22: "EINVAL",
+  [EINVAL]: "EINVAL",
   28: "ENOSPC",
   30: "EROFS",
   38: "ENOSYS",

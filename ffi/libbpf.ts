@@ -5,15 +5,12 @@
  * a negative errno (or a NULL pointer plus errno) into a `BpfError`. No policy here: what
  * to load, attach or put in a map is decided in mod/ebpf.
  */
-import { BpfError } from "./errno.ts";
-import { cstr, errno, firstExisting } from "./libc.ts";
+import { errorMessage } from "../mod/core/mod.ts";
+import { BpfError, EEXIST, EINVAL, ENOENT } from "./errno.ts";
+import { cstr, errno } from "./libc.ts";
+import { firstExisting, LIBBPF_PATHS, libbpfPath } from "./paths.ts";
 
-export const LIBBPF_PATHS = [
-  "/usr/lib/x86_64-linux-gnu/libbpf.so.1",
-  "/lib/x86_64-linux-gnu/libbpf.so.1",
-  "/usr/lib64/libbpf.so.1",
-  "/usr/lib/libbpf.so.1",
-];
+export { LIBBPF_PATHS, libbpfPath };
 
 const SYMBOLS = {
   libbpf_set_print: { parameters: ["pointer"], result: "pointer" },
@@ -30,7 +27,6 @@ const SYMBOLS = {
   bpf_map__set_initial_value: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
   bpf_program__fd: { parameters: ["pointer"], result: "i32" },
   bpf_program__set_autoload: { parameters: ["pointer", "bool"], result: "i32" },
-  bpf_program__set_expected_attach_type: { parameters: ["pointer", "u32"], result: "i32" },
   bpf_program__attach: { parameters: ["pointer"], result: "pointer" },
   bpf_program__name: { parameters: ["pointer"], result: "pointer" },
   bpf_object__next_program: { parameters: ["pointer", "pointer"], result: "pointer" },
@@ -66,22 +62,15 @@ function bpf(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
     } catch (err) {
       throw new BpfError(
         "dlopen",
-        2,
+        ENOENT,
         `libbpf.so.1 at ${path}`,
-        `install Debian's libbpf1 (tried ${LIBBPF_PATHS.join(", ")}): ${
-          err instanceof Error ? err.message : err
-        }`,
+        `install Debian's libbpf1 (tried ${LIBBPF_PATHS.join(", ")}): ${errorMessage(err)}`,
       );
     }
     // libbpf prints warnings to stderr by default; the agent reports errors itself.
     lib.symbols.libbpf_set_print(null);
   }
   return lib.symbols;
-}
-
-/** The path `dlopen` will use, for `--allow-ffi`. */
-export function libbpfPath(): string {
-  return firstExisting(LIBBPF_PATHS);
 }
 
 export type Pointer = NonNullable<Deno.PointerValue>;
@@ -91,8 +80,15 @@ function check(call: string, rc: number, what = ""): number {
   return rc;
 }
 
+/** A call whose ENOENT means "no such key or hook": false then; any other error throws. */
+function found(call: string, rc: number, what = ""): boolean {
+  if (rc === -ENOENT) return false;
+  check(call, rc, what);
+  return true;
+}
+
 function nonNull(call: string, p: Deno.PointerValue, what = ""): Pointer {
-  if (p === null) throw new BpfError(call, errno() || 22, what);
+  if (p === null) throw new BpfError(call, errno() || EINVAL, what);
   return p;
 }
 
@@ -192,13 +188,6 @@ export function programSetAutoload(prog: Pointer, load: boolean): void {
   check("bpf_program__set_autoload", bpf().bpf_program__set_autoload(prog, load));
 }
 
-export function programSetExpectedAttachType(prog: Pointer, type: number): void {
-  check(
-    "bpf_program__set_expected_attach_type",
-    bpf().bpf_program__set_expected_attach_type(prog, type),
-  );
-}
-
 export function numPossibleCpus(): number {
   return check("libbpf_num_possible_cpus", bpf().libbpf_num_possible_cpus());
 }
@@ -235,7 +224,7 @@ export function linkCreate(
  */
 export function programAttach(prog: Pointer, what = ""): Pointer {
   const link = bpf().bpf_program__attach(prog);
-  if (link === null) throw new BpfError("bpf_program__attach", errno() || 22, what);
+  if (link === null) throw new BpfError("bpf_program__attach", errno() || EINVAL, what);
   const err = Number(bpf().libbpf_get_error(link));
   if (err < 0) throw new BpfError("bpf_program__attach", -err, what);
   return link;
@@ -272,14 +261,17 @@ function tcHook(ifindex: number, point: number): Uint8Array<ArrayBuffer> {
 /** bpf_tc_hook_create (the clsact qdisc); EEXIST when it is already there is not an error. */
 export function tcHookCreate(ifindex: number, point: number): boolean {
   const rc = bpf().bpf_tc_hook_create(tcHook(ifindex, point));
-  if (rc === -17) return false;
+  if (rc === -EEXIST) return false;
   check("bpf_tc_hook_create", rc, `ifindex ${ifindex}`);
   return true;
 }
 
 export function tcHookDestroy(ifindex: number, point: number): void {
-  const rc = bpf().bpf_tc_hook_destroy(tcHook(ifindex, point));
-  if (rc !== -2) check("bpf_tc_hook_destroy", rc, `ifindex ${ifindex}`);
+  found(
+    "bpf_tc_hook_destroy",
+    bpf().bpf_tc_hook_destroy(tcHook(ifindex, point)),
+    `ifindex ${ifindex}`,
+  );
 }
 
 /** A classic tc filter (netlink); unlike a link it survives the process. */
@@ -313,8 +305,11 @@ export function tcDetach(f: TcFilter): void {
   v.setBigUint64(0, 32n, true);
   v.setUint32(20, f.handle, true);
   v.setUint32(24, f.priority, true);
-  const rc = bpf().bpf_tc_detach(tcHook(f.ifindex, f.point), opts);
-  if (rc !== -2) check("bpf_tc_detach", rc, `ifindex ${f.ifindex}`);
+  found(
+    "bpf_tc_detach",
+    bpf().bpf_tc_detach(tcHook(f.ifindex, f.point), opts),
+    `ifindex ${f.ifindex}`,
+  );
 }
 
 // --- maps -------------------------------------------------------------------------------
@@ -336,18 +331,12 @@ export function mapLookup(
   key: Uint8Array<ArrayBuffer>,
   out: Uint8Array<ArrayBuffer>,
 ): boolean {
-  const rc = bpf().bpf_map_lookup_elem(fd, key, out);
-  if (rc === -2) return false;
-  check("bpf_map_lookup_elem", rc, `map fd ${fd}`);
-  return true;
+  return found("bpf_map_lookup_elem", bpf().bpf_map_lookup_elem(fd, key, out), `map fd ${fd}`);
 }
 
 /** Delete `key`; false when it was not there. */
 export function mapDelete(fd: number, key: Uint8Array<ArrayBuffer>): boolean {
-  const rc = bpf().bpf_map_delete_elem(fd, key);
-  if (rc === -2) return false;
-  check("bpf_map_delete_elem", rc, `map fd ${fd}`);
-  return true;
+  return found("bpf_map_delete_elem", bpf().bpf_map_delete_elem(fd, key), `map fd ${fd}`);
 }
 
 /** The key after `key` (the first key when `key` is null) into `out`; false at the end. */
@@ -356,10 +345,7 @@ export function mapNextKey(
   key: Uint8Array<ArrayBuffer> | null,
   out: Uint8Array<ArrayBuffer>,
 ): boolean {
-  const rc = bpf().bpf_map_get_next_key(fd, key, out);
-  if (rc === -2) return false;
-  check("bpf_map_get_next_key", rc, `map fd ${fd}`);
-  return true;
+  return found("bpf_map_get_next_key", bpf().bpf_map_get_next_key(fd, key, out), `map fd ${fd}`);
 }
 
 /**
@@ -411,7 +397,7 @@ export function ringBufferNew(mapFd: number, onRecord: (record: Uint8Array) => v
   const rb = bpf().ring_buffer__new(mapFd, callback.pointer, null, null);
   if (rb === null) {
     callback.close();
-    throw new BpfError("ring_buffer__new", errno() || 22, `map fd ${mapFd}`);
+    throw new BpfError("ring_buffer__new", errno() || EINVAL, `map fd ${mapFd}`);
   }
   return { rb, callback };
 }

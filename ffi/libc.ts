@@ -7,14 +7,10 @@
  * Read it like a header: symbols, constants and struct layouts (x86-64 Linux), then thin
  * typed wrappers that turn -1 and errno into a `BpfError`. Policy lives in the callers.
  */
-import { BpfError } from "./errno.ts";
+import { BpfError, EINVAL } from "./errno.ts";
+import { firstExisting, LIBC_PATHS } from "./paths.ts";
 
-/** Where Debian (and most distributions) keep libc. */
-export const LIBC_PATHS = [
-  "/usr/lib/x86_64-linux-gnu/libc.so.6",
-  "/lib/x86_64-linux-gnu/libc.so.6",
-  "/usr/lib64/libc.so.6",
-];
+export { firstExisting, LIBC_PATHS };
 
 const SYMBOLS = {
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
@@ -52,19 +48,6 @@ let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
   lib ??= Deno.dlopen(firstExisting(LIBC_PATHS), SYMBOLS);
   return lib.symbols;
-}
-
-/** The first path that exists; libraries are opened by absolute path so --allow-ffi can name it. */
-export function firstExisting(paths: readonly string[]): string {
-  for (const p of paths) {
-    try {
-      Deno.statSync(p);
-      return p;
-    } catch {
-      // try the next one
-    }
-  }
-  return paths[0];
 }
 
 /** The calling thread's errno (valid right after a failed call). */
@@ -174,7 +157,7 @@ const SOCKET_ERRNO: Record<number, string> = {
 
 function checkSock(call: string, rc: number, what: string): number {
   if (rc < 0) {
-    const e = lastErrno() || 22;
+    const e = lastErrno() || EINVAL;
     throw new BpfError(call, e, what, SOCKET_ERRNO[e] ?? "");
   }
   return rc;

@@ -6,7 +6,7 @@
  * Read it like a header: symbols, constants, thin wrappers that turn -1 and errno into a
  * `BpfError`. Which facility to mount where is decided in mod/kernel.
  */
-import { BpfError } from "./errno.ts";
+import { BpfError, EINVAL } from "./errno.ts";
 import { cstr, errno, firstExisting, LIBC_PATHS } from "./libc.ts";
 
 const SYMBOLS = {
@@ -43,7 +43,7 @@ const STATFS_SIZE = 120;
 /** mount(2) a pseudo filesystem (no source device, no data). */
 export function mountFs(fstype: string, target: string, flags: number): void {
   if (libc().mount(cstr(fstype), cstr(target), cstr(fstype), BigInt(flags), null) !== 0) {
-    throw new BpfError("mount", errno() || 22, `${fstype} on ${target}`);
+    throw new BpfError("mount", errno() || EINVAL, `${fstype} on ${target}`);
   }
 }
 

@@ -19,6 +19,7 @@
  * object differs from a fresh build (CI runs this); it leaves the committed objects alone.
  */
 import { parseArgs } from "node:util";
+import { errorMessage } from "../mod/core/mod.ts";
 
 const BPF_DIR = "bpf";
 /** The pinned kernel type header for the one architecture objects are built for today. */
@@ -147,7 +148,7 @@ try {
     }
   }
 } catch (err) {
-  console.error(`build:bpf: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`build:bpf: ${errorMessage(err)}`);
   Deno.exit(1);
 }
 if (stale > 0) Deno.exit(1);

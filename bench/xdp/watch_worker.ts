@@ -10,6 +10,7 @@
 /// <reference lib="deno.worker" />
 import { monotonicNs } from "../../ffi/libc.ts";
 import { CounterMap, niceThread, yieldCpu } from "./kmap.ts";
+import { errorMessage } from "../../mod/core/mod.ts";
 
 let map: CounterMap | undefined;
 // Busy-polling, but at nice 19 and yielding between reads: the agent, the CLI, trafgen and the
@@ -45,6 +46,6 @@ self.onmessage = (e: MessageEvent) => {
       self.close();
     }
   } catch (err) {
-    self.postMessage({ op: "error", message: err instanceof Error ? err.message : String(err) });
+    self.postMessage({ op: "error", message: errorMessage(err) });
   }
 };

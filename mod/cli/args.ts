@@ -7,7 +7,8 @@ import {
   type LoadedConfig,
 } from "../config/mod.ts";
 import { builtSections } from "../daemon/mod.ts";
-import { IronpostError } from "../core/mod.ts";
+import { errorMessage, IronpostError } from "../core/mod.ts";
+import { err } from "./output.ts";
 
 export const DEFAULT_CONFIG = "/etc/ironpost/ironpost.toml";
 
@@ -46,7 +47,7 @@ export function parse(
     });
     return { values: r.values as Values, positionals: r.positionals };
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), command);
+    throw new UsageError(errorMessage(err), command);
   }
 }
 
@@ -88,6 +89,21 @@ export async function loadOrFail(values: Values, why = ""): Promise<LoadedConfig
       "E_CONFIG_INVALID",
       `the config is invalid${why}\n` + e.diagnostics.map(formatDiagnostic).join("\n"),
     );
+  }
+}
+
+/**
+ * Load the config for a command that prints an invalid config's diagnostics itself (one a
+ * line, then `note` when given) and exits 1: undefined then.
+ */
+export async function loadOrReport(values: Values, note = ""): Promise<LoadedConfig | undefined> {
+  try {
+    return await loadFor(values);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const d of e.diagnostics) err(formatDiagnostic(d));
+    if (note) err(note);
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { formatDiagnostic, renderJson, renderToml } from "../config/mod.ts";
-import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
+import { loadOrReport, UsageError, type Values } from "./args.ts";
 import { err, out } from "./output.ts";
 import { validateCommand } from "./validate.ts";
 
@@ -14,18 +14,13 @@ export async function configCommand(sub: string | undefined, values: Values): Pr
       "config",
     );
   }
-  try {
-    const loaded = await loadFor(values);
-    for (const w of loaded.warnings) err(formatDiagnostic(w));
-    out(
-      values.json
-        ? renderJson(loaded.config, loaded.origins)
-        : renderToml(loaded.config, loaded.origins),
-    );
-    return 0;
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const d of e.diagnostics) err(formatDiagnostic(d));
-    return 1;
-  }
+  const loaded = await loadOrReport(values);
+  if (!loaded) return 1;
+  for (const w of loaded.warnings) err(formatDiagnostic(w));
+  out(
+    values.json
+      ? renderJson(loaded.config, loaded.origins)
+      : renderToml(loaded.config, loaded.origins),
+  );
+  return 0;
 }

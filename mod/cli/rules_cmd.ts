@@ -1,5 +1,5 @@
 import type { AlertEvent, HostEvent, IronpostEvent, PacketEvent } from "../core/mod.ts";
-import { IronpostError } from "../core/mod.ts";
+import { errorMessage, IronpostError } from "../core/mod.ts";
 import {
   hostToLog,
   type LineFormat,
@@ -228,7 +228,7 @@ async function* readLines(path: string): AsyncGenerator<string> {
   } catch (e) {
     throw new IronpostError(
       "E_INPUT",
-      `cannot read --input ${path}: ${e instanceof Error ? e.message : e}`,
+      `cannot read --input ${path}: ${errorMessage(e)}`,
     );
   }
   const decoder = new TextDecoder();

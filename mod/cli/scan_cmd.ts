@@ -85,6 +85,9 @@ export async function configOrNone(
   }
 }
 
+/** Docker's socket when no config names one (`[container] docker_socket`'s default). */
+const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+
 /** How to get a database, said wherever one is missing. */
 export const BUILD_DB_HINT = "build it with: ironpost vulndb update --source DIR|ZIP|URL " +
   "(a directory of OSV JSON files, an OSV all.zip, or on a machine with internet " +
@@ -96,7 +99,7 @@ export async function openDb(path: string) {
   try {
     return openVulnDb(path);
   } catch (e) {
-    const cause = (e as Error).cause;
+    const cause = e instanceof Error ? e.cause : undefined;
     if (cause instanceof Deno.errors.NotFound) {
       throw new IronpostError(
         "E_VULNDB_MISSING",
@@ -146,6 +149,13 @@ async function runScan(req: ScanRequest, values: Values): Promise<number> {
   const sbom = await import("../sbom/mod.ts");
   const db = await openDb(dbPath);
   const results: TargetResult[] = [];
+  // No agent runs here: the command asks Docker itself, through its own container inventory
+  // (not started: a scan only inspects and exports the containers it names).
+  const containers = req.containers.length === 0
+    ? undefined
+    : new (await import("../containers/inventory.ts")).ContainerInventory({
+      socketPath: config?.container.docker_socket ?? DEFAULT_DOCKER_SOCKET,
+    });
   try {
     const container = config !== undefined
       ? { tempDir: `${config.general.state_dir}/sbom-export` }
@@ -172,7 +182,7 @@ async function runScan(req: ScanRequest, values: Values): Promise<number> {
     }
     for (const ref of req.containers) {
       try {
-        results.push(await sbom.scanContainer(ref, { db, container }));
+        results.push(await sbom.scanContainer(ref, { db, container, containers }));
       } catch (e) {
         if (e instanceof sbom.SbomScanError) {
           throw new IronpostError(e.code, `cannot scan --container ${ref}: ${e.message}`, {
@@ -184,6 +194,7 @@ async function runScan(req: ScanRequest, values: Values): Promise<number> {
     }
   } finally {
     db.close();
+    await containers?.stop();
   }
 
   const combined = sbom.combineResults(results);

@@ -1,8 +1,7 @@
 import { controlRequest } from "../daemon/mod.ts";
 import { IronpostError } from "../core/mod.ts";
-import { ConfigError, loadFor, type Values } from "./args.ts";
+import { loadOrReport, type Values } from "./args.ts";
 import { err, out, table } from "./output.ts";
-import { formatDiagnostic } from "../config/mod.ts";
 
 interface StatusBody {
   version: string;
@@ -17,14 +16,8 @@ interface StatusBody {
 
 /** `ironpost status`: the running agent's health, modules and channels. */
 export async function statusCommand(values: Values): Promise<number> {
-  let loaded;
-  try {
-    loaded = await loadFor(values);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const d of e.diagnostics) err(formatDiagnostic(d));
-    return 1;
-  }
+  const loaded = await loadOrReport(values);
+  if (!loaded) return 1;
   let body: StatusBody;
   try {
     const r = await controlRequest(loaded.config.general.control_socket, "GET", "/status");

@@ -3,9 +3,17 @@ import { isAbsolute, join, resolve } from "node:path";
 import { closest, parseCidr, parseIp, redactText } from "../core/mod.ts";
 import { ConfigError, type Diagnostic } from "./diagnostics.ts";
 import { safeExpectation, unsafeReason } from "./file_safety.ts";
-import { type DefaultContext, describeType, envName, type FieldType, SCHEMA } from "./schema.ts";
+import {
+  type DefaultContext,
+  describeType,
+  envName,
+  type FieldType,
+  MODULE_SECTIONS,
+  SCHEMA,
+  trustedPaths,
+} from "./schema.ts";
 import { locateKeys } from "./toml_positions.ts";
-import { type IronpostConfig, MODULE_SECTIONS } from "./types.ts";
+import type { IronpostConfig } from "./types.ts";
 
 /** Which layer a value came from; precedence is cli > env > file > default. */
 export type Origin = "default" | "file" | "env" | "cli";
@@ -257,11 +265,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       expected: safeExpectation(path),
     });
   }
-  const trusted: [string, string[]][] = [
-    ["log_pipeline.rules_dir", [config.log_pipeline.rules_dir as string]],
-    ["log_pipeline.extra_rules_dirs", config.log_pipeline.extra_rules_dirs as string[]],
-    ["container.policy_dir", [config.container.policy_dir as string]],
-  ];
+  // Directories code-like input is loaded from (rules, policies), as the specs mark them.
+  const trusted = trustedPaths(config);
   for (const [full, dirs] of trusted) {
     for (const dir of dirs) {
       const reason = await unsafeReason(dir, root);

@@ -12,7 +12,7 @@ export {
   type Origin,
 } from "./load.ts";
 export { derivePermissions, type Grants, type PermissionOptions } from "./permissions.ts";
-export { renderJson, renderToml } from "./render.ts";
+export { renderJson, renderShippedToml, renderToml } from "./render.ts";
 export { allEnvNames, describeType, envName, SCHEMA } from "./schema.ts";
 export { locateKeys } from "./toml_positions.ts";
 export * from "./types.ts";

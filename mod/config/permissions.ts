@@ -1,25 +1,9 @@
 import { dirname } from "node:path";
-import { allEnvNames } from "./schema.ts";
+import { allEnvNames, trustedPaths } from "./schema.ts";
 import type { IronpostConfig } from "./types.ts";
+import type { Grants } from "../core/mod.ts";
 
-/** What one module needs beyond the core, added to the flags when it is enabled. */
-export interface Grants {
-  read?: string[];
-  write?: string[];
-  /**
-   * FFI (libbpf). Deno scopes `--allow-ffi` by library path for dlopen, but pointer views,
-   * `UnsafePointer.of` and callbacks need the unscoped flag, so this grants `--allow-ffi`.
-   */
-  ffi?: boolean;
-  net?: string[];
-  run?: string[];
-  sys?: string[];
-  /**
-   * Unscoped `--allow-env`: npm:dockerode's `debug` dependency lists every environment
-   * variable when it loads, which Deno allows only with the unscoped flag.
-   */
-  allEnv?: boolean;
-}
+export type { Grants };
 
 export interface PermissionOptions {
   /** Absolute path of the config the agent will read. */
@@ -66,8 +50,7 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   both(dirname(s.sqlite_path));
   both(s.spool_dir);
   // Validation checks the owner and mode of rule and policy dirs, even before their module runs.
-  for (const dir of [config.log_pipeline.rules_dir, config.container.policy_dir]) read.add(dir);
-  for (const dir of config.log_pipeline.extra_rules_dirs) read.add(dir);
+  for (const [, dirs] of trustedPaths(config)) for (const dir of dirs) read.add(dir);
 
   // The control API binds a staging name, then renames it into place (see control_api.ts).
   const net = new Set([`unix:${g.control_socket}`, `unix:${g.control_socket}.new`]);

@@ -38,3 +38,42 @@ function tomlValue(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v);
   return String(v);
 }
+
+const SHIPPED_HEADER = `# Ironpost agent configuration: every key, its default and what it does.
+#
+# Precedence: command line > environment (IRONPOST_<SECTION>_<KEY>, lists comma-separated)
+# > this file > built-in defaults. Relative paths are resolved against this file's directory.
+# Check a config before rolling it out:  ironpost --validate --config PATH
+#
+# As shipped, the agent runs unprivileged with no module enabled (\`deno task start\`); see
+# README.md for a server deployment.
+`;
+
+/**
+ * The documented `config/ironpost.toml`, generated from the schema (the core's sections and
+ * each capability's spec): every key with its default and doc. A key whose default depends
+ * on the machine is shown commented out, with its value as root and the rule otherwise.
+ * `deno task config:toml` writes it; a test fails when the committed file differs.
+ */
+export function renderShippedToml(): string {
+  const out = [SHIPPED_HEADER];
+  const asRoot = { root: true, home: "~", stateDir: "/var/lib/ironpost" };
+  const symbolic = (root: boolean) => ({ root, home: "~", stateDir: "<state_dir>" });
+  for (const [section, spec] of Object.entries(SCHEMA)) {
+    out.push(`# ${spec.doc}`, `[${section}]`);
+    for (const [key, f] of Object.entries(spec.keys)) {
+      if (typeof f.default !== "function") {
+        out.push(`${key} = ${tomlValue(f.default)}  # ${f.doc}`);
+        continue;
+      }
+      const example = f.default(asRoot);
+      const [root, other] = [f.default(symbolic(true)), f.default(symbolic(false))];
+      const note = root === other
+        ? `default ${other}: ${f.doc}`
+        : `default as root; ${other} otherwise. ${f.doc[0].toUpperCase()}${f.doc.slice(1)}`;
+      out.push(`# ${key} = ${tomlValue(example)}  # ${note}`);
+    }
+    out.push("");
+  }
+  return out.join("\n").replace(/\n+$/, "\n");
+}

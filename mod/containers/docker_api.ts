@@ -1,6 +1,6 @@
 /**
- * The four Docker Engine calls the inventory makes (ping, list, inspect, the events
- * stream), behind a small interface so the inventory does not depend on one client. The
+ * The Docker Engine calls the inventory makes (ping, list, inspect, the events stream, and
+ * a container's export for the SBOM scanner), behind a small interface so the inventory does not depend on one client. The
  * implementation here uses `npm:dockerode`, imported on first use so an agent without a
  * container module does not load it.
  *
@@ -35,6 +35,10 @@ export interface InspectedContainer {
   state: string;
   pid: number;
   startedAt?: string;
+  /** `State.Running`. */
+  running: boolean;
+  /** `GraphDriver.Data.MergedDir`, on overlay2 while the container runs. */
+  mergedDir?: string;
 }
 
 /** One record of `GET /events` for a container. */
@@ -68,6 +72,11 @@ export interface DockerApi {
    * aborts.
    */
   containerEvents(actions: readonly string[], signal: AbortSignal): Promise<EventSubscription>;
+  /**
+   * `GET /containers/{id}/export`: the filesystem as a tar stream. Resolves once Docker has
+   * answered (the request timeout applies until then); `signal` ends the stream later.
+   */
+  exportContainer(id: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
 }
 
 export interface DockerodeApiOptions {
@@ -93,7 +102,8 @@ interface DockerodeInspected {
   Name?: string;
   Image?: string;
   Config?: { Image?: string; Labels?: Record<string, string> };
-  State?: { Status?: string; Pid?: number; StartedAt?: string };
+  State?: { Status?: string; Pid?: number; StartedAt?: string; Running?: boolean };
+  GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
 }
 /** The event stream as dockerode hands it: a Node readable of JSON lines. */
 type NodeReadable = AsyncIterable<Uint8Array | string>;
@@ -103,9 +113,10 @@ interface Dockerode {
     filters?: Record<string, string[]>;
     abortSignal: AbortSignal;
   }): Promise<DockerodeListed[]>;
-  getContainer(
-    id: string,
-  ): { inspect(o: { abortSignal: AbortSignal }): Promise<DockerodeInspected> };
+  getContainer(id: string): {
+    inspect(o: { abortSignal: AbortSignal }): Promise<DockerodeInspected>;
+    export(o: { abortSignal: AbortSignal }): Promise<NodeReadable>;
+  };
   getEvents(
     o: { filters: Record<string, string[]>; abortSignal: AbortSignal },
   ): Promise<NodeReadable>;
@@ -186,7 +197,35 @@ export class DockerodeApi implements DockerApi {
       startedAt: c.State?.StartedAt && !c.State.StartedAt.startsWith("0001-")
         ? c.State.StartedAt
         : undefined,
+      running: c.State?.Running === true,
+      ...(c.GraphDriver?.Data?.MergedDir ? { mergedDir: c.GraphDriver.Data.MergedDir } : {}),
     };
+  }
+
+  async exportContainer(id: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const d = await this.#docker();
+    const link = linkSignal(signal, this.#timeoutMs, this.socketPath, "export");
+    let stream: NodeReadable;
+    try {
+      stream = await d.getContainer(id).export({ abortSignal: link.signal });
+    } catch (err) {
+      link.release();
+      throw toContainerError(err, "export", this.socketPath, link.signal);
+    }
+    // Answered: from here on only the caller's signal ends the stream, not the timeout.
+    link.clearTimer();
+    const socketPath = this.socketPath;
+    const chunks = (async function* () {
+      try {
+        for await (const c of stream) yield typeof c === "string" ? new TextEncoder().encode(c) : c;
+      } catch (err) {
+        throw toContainerError(err, "export", socketPath, link.signal);
+      } finally {
+        link.release();
+        (stream as unknown as { destroy?(): void }).destroy?.();
+      }
+    })();
+    return ReadableStream.from(chunks);
   }
 
   async containerEvents(

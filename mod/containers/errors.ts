@@ -17,13 +17,5 @@ import { IronpostError } from "../core/mod.ts";
  * ```
  */
 export class ContainerError extends IronpostError {
-  constructor(
-    code: string,
-    message: string,
-    context: Record<string, unknown> = {},
-    options?: ErrorOptions,
-  ) {
-    super(code, message, context, options);
-    this.name = "ContainerError";
-  }
+  override readonly name: string = "ContainerError";
 }

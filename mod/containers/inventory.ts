@@ -1,11 +1,13 @@
 import { getLogger, type Logger } from "@logtape/logtape";
 import {
+  type ContainerFilesystem,
+  type ContainerLookup,
   type ContainerRef,
   type ControlRoute,
   errorMessage,
   type Health,
   type MetricSample,
-  type Module,
+  sample,
 } from "../core/mod.ts";
 import { Backoff } from "./backoff.ts";
 import { containerIdFromCgroup } from "./cgroup_name.ts";
@@ -20,6 +22,7 @@ import {
   toContainerError,
 } from "./docker_api.ts";
 import { ContainerError } from "./errors.ts";
+import * as M from "./metrics.ts";
 import { procAccess, readProcessView } from "./proc_view.ts";
 
 /** The container events that change what the inventory knows. */
@@ -84,7 +87,7 @@ const LIST_CONCURRENCY = 8;
  * await inv.stop();
  * ```
  */
-export class ContainerInventory implements Module {
+export class ContainerInventory implements ContainerLookup {
   readonly name = "containers";
   readonly socketPath: string;
   readonly #api: DockerApi;
@@ -271,6 +274,34 @@ export class ContainerInventory implements Module {
     );
   }
 
+  /**
+   * Asks Docker now (not the maps) about `ref`: a full id, a name or a unique id prefix, as
+   * `docker inspect` takes them; undefined when Docker knows no such container. Works before
+   * `start()`, so a one-off command need not follow the events stream.
+   */
+  async inspectFilesystem(
+    ref: string,
+    signal: AbortSignal = this.#abort.signal,
+  ): Promise<ContainerFilesystem | undefined> {
+    const insp = await this.#api.inspectContainer(ref, signal);
+    if (insp === undefined) return undefined;
+    return {
+      id: insp.id,
+      name: stripSlash(insp.name),
+      image: insp.configImage,
+      running: insp.running,
+      ...(insp.mergedDir !== undefined ? { mergedDir: insp.mergedDir } : {}),
+    };
+  }
+
+  /** `docker export` of container `id`, streamed (see `DockerApi.exportContainer`). */
+  exportFilesystem(
+    id: string,
+    signal: AbortSignal = this.#abort.signal,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.#api.exportContainer(id, signal);
+  }
+
   /** Be told of every change; returns the function that unsubscribes. */
   onChange(cb: (change: ContainerChange) => void): () => void {
     this.#listeners.add(cb);
@@ -278,39 +309,14 @@ export class ContainerInventory implements Module {
   }
 
   metrics(): MetricSample[] {
-    const counter = (name: string, help: string, value: number, labels?: Record<string, string>) =>
-      ({ name, type: "counter", help, value, labels }) as MetricSample;
     return [
-      {
-        name: "ironpost_containers_known",
-        type: "gauge",
-        help: "Containers in the inventory",
-        value: this.#byId.size,
-      },
-      {
-        name: "ironpost_containers_docker_connected",
-        type: "gauge",
-        help: "1 while the inventory follows Docker's events, 0 without Docker",
-        value: this.#conn === "connected" ? 1 : 0,
-      },
-      counter(
-        "ironpost_containers_docker_connects_total",
-        "Successful connections to Docker",
-        this.#connects,
-      ),
-      counter(
-        "ironpost_containers_docker_failures_total",
-        "Failed connection attempts and lost connections to Docker",
-        this.#failures,
-      ),
-      counter("ironpost_containers_events_total", "Docker container events applied", this.#events),
+      sample(M.KNOWN, this.#byId.size),
+      sample(M.DOCKER_CONNECTED, this.#conn === "connected" ? 1 : 0),
+      sample(M.DOCKER_CONNECTS, this.#connects),
+      sample(M.DOCKER_FAILURES, this.#failures),
+      sample(M.EVENTS, this.#events),
       ...Object.entries(this.#resolves).map(([result, value]) =>
-        counter(
-          "ironpost_containers_resolves_total",
-          "On-demand inspects of unknown container ids, by result",
-          value,
-          { result },
-        )
+        sample(M.RESOLVES, value, { result })
       ),
     ];
   }

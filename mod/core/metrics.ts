@@ -11,6 +11,14 @@ export interface MetricFamily<L extends string = string> {
   readonly labels: readonly L[];
 }
 
+function family(type: "counter" | "gauge") {
+  return <L extends string = never>(
+    name: string,
+    help: string,
+    labels: readonly L[] = [],
+  ): MetricFamily<L> => ({ name, type, help, labels });
+}
+
 /**
  * A counter family (the name ends in `_total`).
  *
@@ -22,22 +30,10 @@ export interface MetricFamily<L extends string = string> {
  * console.assert(s.value === 3 && s.labels?.type === "exec");
  * ```
  */
-export function counter<L extends string = never>(
-  name: string,
-  help: string,
-  labels: readonly L[] = [],
-): MetricFamily<L> {
-  return { name, type: "counter", help, labels };
-}
+export const counter = family("counter");
 
 /** A gauge family. */
-export function gauge<L extends string = never>(
-  name: string,
-  help: string,
-  labels: readonly L[] = [],
-): MetricFamily<L> {
-  return { name, type: "gauge", help, labels };
-}
+export const gauge = family("gauge");
 
 /** One sample of `family` with its labels (every label the family names). */
 export function sample<L extends string>(

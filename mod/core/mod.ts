@@ -38,7 +38,7 @@ export {
 } from "./module.ts";
 export { redact, redactText } from "./redact.ts";
 export { counter, gauge, type MetricFamily, sample } from "./metrics.ts";
-export type { ContainerLookup } from "./containers.ts";
+export type { ContainerFilesystem, ContainerLookup, ContainerSummary } from "./containers.ts";
 export type { AlertQuery, CheckpointStore, Store } from "./store.ts";
 export {
   type BuildContext,
@@ -47,6 +47,7 @@ export {
   type ChannelMap,
   type ChannelName,
   type DefaultContext,
+  type DefinedSpec,
   defineSpec,
   field,
   type FieldSpec,

@@ -43,6 +43,11 @@ export interface FieldSpec<T = unknown> {
   doc: string;
   /** Example for the shipped config when the default depends on the machine. */
   machineDependent?: boolean;
+  /**
+   * Directories the agent loads code-like input from (rules, policies): refused when
+   * writable by group or others or owned by another user, when running as root.
+   */
+  trusted?: boolean;
 }
 
 /** A config section: its doc line and its keys, in the order the shipped TOML lists them. */
@@ -90,19 +95,25 @@ export const field = {
   ): FieldSpec<V[number]> {
     return { type: { t: "enum", values }, default: def, doc };
   },
-  list(item: "string" | "path" | "cidr" | "name", def: string[], doc: string): FieldSpec<string[]> {
-    return { type: { t: "list", item }, default: def, doc };
+  list(
+    item: "string" | "path" | "cidr" | "name",
+    def: string[],
+    doc: string,
+    opts: { trusted?: boolean } = {},
+  ): FieldSpec<string[]> {
+    return { type: { t: "list", item }, default: def, doc, ...opts };
   },
   path(
     def: string | ((ctx: DefaultContext) => string),
     doc: string,
-    mustExist?: "dir" | "file",
+    opts: { mustExist?: "dir" | "file"; trusted?: boolean } = {},
   ): FieldSpec<string> {
     return {
-      type: { t: "path", mustExist },
+      type: { t: "path", mustExist: opts.mustExist },
       default: def,
       doc,
       machineDependent: typeof def === "function",
+      ...(opts.trusted ? { trusted: true } : {}),
     };
   },
   /** A `host:port` to listen on, or "" for off. */
@@ -192,29 +203,36 @@ export interface GrantContext {
  * `kind: "service"` (the container inventory) is built once when a module lists it in
  * `services`, and its grants are added then.
  */
-export interface CapabilitySpec<S extends SectionSpec = SectionSpec> {
-  /** Module name (logs, `/health`, metrics). */
-  name: string;
+export interface CapabilitySpec<S extends SectionSpec = SectionSpec, N extends string = string> {
+  /** Module name (logs, `/health`, metrics); the section's name unless given. */
+  name?: string;
   /** Config section, `[section]` in the TOML. */
-  section: string;
+  section: N;
   config: S;
-  kind: "module" | "service";
+  /** A module (the default) or a service. */
+  kind?: "module" | "service";
   produces: readonly ChannelName[];
   consumes: readonly ChannelName[];
-  services?: readonly ServiceName[];
+  /** Shared services it uses (built before it; their grants are added to its own). */
+  services?(section: SectionConfig<S>): readonly ServiceName[];
   /** Kernel facilities it needs; probed (and mounted) before any module starts. */
   facilities?(section: SectionConfig<S>): readonly KernelFacility[];
   /** Deno permissions it needs, derived from its section. */
   grants?(section: SectionConfig<S>, ctx: GrantContext): Grants;
-  /** Keys whose change only a restart applies (the rest are handed to `reload`). */
-  restartKeys?: readonly (keyof S["keys"] & string)[];
   /** Build the module (module code is imported here, on demand). */
-  build(ctx: BuildContext<SectionConfig<S>>): Promise<Module>;
+  build(ctx: BuildContext<SectionConfig<S>>): Module | Promise<Module>;
   /** The metric families it exports. */
   metrics: readonly MetricFamily[];
 }
 
-/** Declare a spec with its section's types checked (an identity at run time). */
-export function defineSpec<S extends SectionSpec>(spec: CapabilitySpec<S>): CapabilitySpec<S> {
-  return spec;
+/** A spec as the registry holds it: name and kind filled in. */
+export type DefinedSpec<S extends SectionSpec = SectionSpec, N extends string = string> =
+  & CapabilitySpec<S, N>
+  & { name: string; kind: "module" | "service" };
+
+/** Declare a spec with its section's types checked; the name defaults to the section's. */
+export function defineSpec<S extends SectionSpec, const N extends string>(
+  spec: CapabilitySpec<S, N>,
+): DefinedSpec<S, N> {
+  return { ...spec, name: spec.name ?? spec.section, kind: spec.kind ?? "module" };
 }

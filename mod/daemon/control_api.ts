@@ -1,8 +1,29 @@
 import { dirname } from "node:path";
-import { type FacilityStatus, IronpostError, type MetricSample } from "../core/mod.ts";
+import {
+  errorMessage,
+  type FacilityStatus,
+  gauge,
+  IronpostError,
+  type MetricSample,
+  sample,
+} from "../core/mod.ts";
 import { VERSION } from "../version.ts";
 import { renderPrometheus } from "./metrics.ts";
 import type { Orchestrator } from "./orchestrator.ts";
+
+/** The agent-level metric families the control API adds to every module's. */
+const AGENT_METRICS = {
+  buildInfo: gauge("ironpost_build_info", "Build information; always 1", [
+    "version",
+    "deno",
+    "v8",
+  ]),
+  uptime: gauge("ironpost_uptime_seconds", "Seconds since the agent started"),
+  healthy: gauge("ironpost_module_healthy", "1 when the module reports healthy, 0 otherwise", [
+    "module",
+    "state",
+  ]),
+};
 
 /** What the control API reports and can do, supplied by the daemon. */
 export interface ControlDeps {
@@ -67,7 +88,7 @@ export class ControlApi {
       try {
         return await own.handle(req);
       } catch (err) {
-        return json(500, { error: err instanceof Error ? err.message : String(err) });
+        return json(500, { error: errorMessage(err) });
       }
     }
     switch (route) {
@@ -128,28 +149,17 @@ export class ControlApi {
     const o = this.#deps.orchestrator();
     const h = o.health();
     const samples: MetricSample[] = [
-      {
-        name: "ironpost_build_info",
-        type: "gauge",
-        help: "Build information; always 1",
-        labels: { version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
-        value: 1,
-      },
-      {
-        name: "ironpost_uptime_seconds",
-        type: "gauge",
-        help: "Seconds since the agent started",
-        value: (Date.now() - this.#deps.startedAt) / 1000,
-      },
+      sample(AGENT_METRICS.buildInfo, 1, {
+        version: VERSION,
+        deno: Deno.version.deno,
+        v8: Deno.version.v8,
+      }),
+      sample(AGENT_METRICS.uptime, (Date.now() - this.#deps.startedAt) / 1000),
     ];
     for (const [module, m] of Object.entries(h.modules)) {
-      samples.push({
-        name: "ironpost_module_healthy",
-        type: "gauge",
-        help: "1 when the module reports healthy, 0 otherwise",
-        labels: { module, state: m.state },
-        value: m.state === "healthy" ? 1 : 0,
-      });
+      samples.push(
+        sample(AGENT_METRICS.healthy, m.state === "healthy" ? 1 : 0, { module, state: m.state }),
+      );
     }
     return [...samples, ...this.#deps.extraMetrics(), ...o.metrics()];
   }

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { IronpostError } from "../core/mod.ts";
 
 export interface ControlResponse {
@@ -25,12 +26,7 @@ export async function controlRequest(
   path: string,
   timeoutMs = 5000,
 ): Promise<ControlResponse> {
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path: socket });
-  } catch (err) {
-    throw notReachable(socket, err);
-  }
+  const conn = await connectControl(socket);
   const timer = setTimeout(() => conn.close(), timeoutMs);
   try {
     const req = `${method} ${path} HTTP/1.1\r\nHost: ironpost\r\nConnection: close\r\n` +
@@ -59,7 +55,7 @@ export async function controlRequest(
 }
 
 /** The error for a control socket that cannot be reached, naming the likely cause. */
-export function notReachable(socket: string, err: unknown): IronpostError {
+function notReachable(socket: string, err: unknown): IronpostError {
   if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.ConnectionRefused) {
     return new IronpostError(
       "E_NOT_RUNNING",
@@ -93,6 +89,15 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
+/** Connect to the control socket; a missing or refused socket is E_NOT_RUNNING. */
+export async function connectControl(socket: string): Promise<Deno.UnixConn> {
+  try {
+    return await Deno.connect({ transport: "unix", path: socket });
+  } catch (err) {
+    throw notReachable(socket, err);
+  }
+}
+
 async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -104,13 +109,7 @@ async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
     total += n;
     if (total > 64 * 1024 * 1024) throw new Error("response larger than 64 MiB");
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return Buffer.concat(chunks, total);
 }
 
 function parseResponse(raw: Uint8Array): ControlResponse {

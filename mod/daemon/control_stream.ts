@@ -1,5 +1,5 @@
 import { IronpostError } from "../core/mod.ts";
-import { notReachable } from "./control_client.ts";
+import { connectControl } from "./control_client.ts";
 
 /**
  * Follow a streaming control API endpoint (`GET /events`): call `onLine` for each line of
@@ -22,12 +22,7 @@ export async function controlStream(
   onLine: (line: string) => boolean | void,
   signal?: AbortSignal,
 ): Promise<void> {
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path: socket });
-  } catch (err) {
-    throw notReachable(socket, err);
-  }
+  const conn = await connectControl(socket);
   const onAbort = () => conn.close();
   signal?.addEventListener("abort", onAbort);
   const enc = new TextEncoder();

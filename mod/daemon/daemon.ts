@@ -6,15 +6,26 @@ import {
   loadConfig,
   type LoadedConfig,
 } from "../config/mod.ts";
-import { errorMessage, type FacilityStatus, type MetricSample } from "../core/mod.ts";
-import { probeFacilities, requireFacilities } from "../kernel/mod.ts";
+import {
+  counter,
+  errorMessage,
+  type FacilityStatus,
+  type MetricSample,
+  sample,
+} from "../core/mod.ts";
 import { SqliteStore, type Store } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { ControlApi } from "./control_api.ts";
 import { log, setupLogging } from "./logging.ts";
 import { type ModuleSpec, Orchestrator } from "./orchestrator.ts";
 import { PidFile } from "./pidfile.ts";
-import { BUILT_MODULES, builtSections, SERVICE_FACTORIES } from "./registry.ts";
+import { probeFacilities, requireFacilities } from "../kernel/mod.ts";
+import { CAPABILITIES } from "./registry.ts";
+import { builtSections, sectionOf } from "./permissions.ts";
+
+const RELOADS = counter("ironpost_config_reloads_total", "SIGHUP config reloads by result", [
+  "result",
+]);
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -34,7 +45,7 @@ export interface DaemonOptions {
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let loaded = opts.loaded;
-  const specs = opts.specs ?? BUILT_MODULES;
+  const specs = opts.specs ?? CAPABILITIES;
   const g = loaded.config.general;
   await setupLogging({ level: g.log_level, format: g.log_format, file: g.log_file || undefined });
   const logger = log("daemon");
@@ -77,7 +88,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       format: ng.log_format,
       file: ng.log_file || undefined,
     });
-    for (const key of restartOnlyChanges(before, loaded.config)) {
+    for (const key of restartOnlyChanges(before, loaded.config, specs)) {
       logger.warn("SIGHUP: {key} changed; it takes effect after a restart", { key });
     }
     await orchestrator?.reload(loaded.config);
@@ -114,10 +125,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         }),
     );
     store = await SqliteStore.open(loaded.config.storage.sqlite_path);
-    orchestrator = new Orchestrator(loaded.config, specs, store, SERVICE_FACTORIES);
+    orchestrator = new Orchestrator(loaded.config, specs, store);
     // Probed once, before any module loads a program: libbpf decides where tracefs is on
     // its first tracepoint attach and keeps that answer.
-    facilities = probeFacilities({ needs: orchestrator.facilityNeeds, mount: true });
+    facilities = await probeFacilities({ needs: orchestrator.facilityNeeds, mount: true });
     for (const f of facilities) {
       if (f.state === "mounted") logger.info("mounted {name} at {path}", { ...f });
     }
@@ -132,20 +143,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       facilities: () => facilities,
       requestShutdown: () => requestStop(),
       extraMetrics: (): MetricSample[] => [
-        {
-          name: "ironpost_config_reloads_total",
-          type: "counter",
-          help: "SIGHUP config reloads by result",
-          labels: { result: "ok" },
-          value: reloads.ok,
-        },
-        {
-          name: "ironpost_config_reloads_total",
-          type: "counter",
-          help: "SIGHUP config reloads by result",
-          labels: { result: "failed" },
-          value: reloads.failed,
-        },
+        sample(RELOADS, reloads.ok, { result: "ok" }),
+        sample(RELOADS, reloads.failed, { result: "failed" }),
       ],
     });
     await api.start();
@@ -192,7 +191,11 @@ async function reloadConfig(
 }
 
 /** Keys whose new value only a restart applies (paths held open, sockets bound). */
-function restartOnlyChanges(a: IronpostConfig, b: IronpostConfig): string[] {
+function restartOnlyChanges(
+  a: IronpostConfig,
+  b: IronpostConfig,
+  specs: readonly ModuleSpec[],
+): string[] {
   const keys: [keyof IronpostConfig, string][] = [
     ["general", "pid_file"],
     ["general", "state_dir"],
@@ -207,8 +210,10 @@ function restartOnlyChanges(a: IronpostConfig, b: IronpostConfig): string[] {
     JSON.stringify((a[s] as unknown as Record<string, unknown>)[k]) !==
       JSON.stringify((b[s] as unknown as Record<string, unknown>)[k])
   ).map(([s, k]) => `${s}.${k}`);
-  for (const s of ["ebpf", "sensors", "log_pipeline", "container", "sbom"] as const) {
-    if (a[s].enabled !== b[s].enabled) changed.push(`${s}.enabled`);
+  for (const spec of specs) {
+    if (spec.section && sectionOf(a, spec).enabled !== sectionOf(b, spec).enabled) {
+      changed.push(`${spec.section}.enabled`);
+    }
   }
   return changed;
 }

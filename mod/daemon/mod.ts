@@ -12,10 +12,10 @@ export {
   type ChannelMap,
   type ChannelName,
   type ModuleChannels,
-  type ModuleContext,
   type ModuleSpec,
   Orchestrator,
   orderProducersFirst,
 } from "./orchestrator.ts";
 export { PidFile, readPid, runningAgentPid } from "./pidfile.ts";
-export { agentPermissions, BUILT_MODULES, builtSections } from "./registry.ts";
+export { agentPermissions, builtSections, enabledSpecs, sectionOf } from "./permissions.ts";
+export { CAPABILITIES } from "./registry.ts";

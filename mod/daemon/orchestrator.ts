@@ -2,87 +2,58 @@ import {
   type ActionEvent,
   AggregateStopError,
   type AlertEvent,
+  type CapabilitySpec,
   Channel,
+  CHANNEL_NAMES,
+  type ChannelMap,
+  type ChannelName,
   type ChannelStats,
-  type ContainerRef,
+  type ContainerLookup,
   type ControlRoute,
+  counter,
   type DecisionEvent,
   errorMessage,
+  gauge,
   type Health,
   type HostEvent,
   IronpostError,
   type KernelFacility,
   type MetricSample,
   type Module,
+  type ModuleChannels,
   type PacketEvent,
+  sample,
+  type ServiceName,
+  type Store,
   worstHealth,
 } from "../core/mod.ts";
-import type { Grants, IronpostConfig } from "../config/mod.ts";
-import type { Store } from "../store/mod.ts";
+import type { IronpostConfig } from "../config/mod.ts";
 import { log } from "./logging.ts";
 
-/** The channels between modules, by the events they carry. */
-export interface ChannelMap {
-  packets: PacketEvent;
-  host: HostEvent;
-  alerts: AlertEvent;
-  actions: ActionEvent;
-  decisions: DecisionEvent;
-}
-export type ChannelName = keyof ChannelMap;
-const CHANNEL_NAMES: readonly ChannelName[] = ["packets", "host", "alerts", "actions", "decisions"];
+export type { ChannelMap, ChannelName, ModuleChannels };
 
-/** A module's channels: what it writes to and what it reads from. */
-export interface ModuleChannels {
-  outputs: { [K in ChannelName]?: Channel<ChannelMap[K]> };
-  inputs: { [K in ChannelName]?: Channel<ChannelMap[K]> };
-}
-
-/**
- * The container inventory as modules see it: which container a cgroup or mount namespace
- * belongs to. One instance is shared by every module that asks (sensors, guard, scanner).
- */
-export interface ContainerService extends Module {
-  lookupByCgroup(name: string): ContainerRef | undefined;
-  lookupByMntns(inum: number): ContainerRef | undefined;
-}
-
-/** How shared services are built: once, on the first module's request. */
-export interface ServiceFactories {
-  containers?(config: IronpostConfig): Promise<ContainerService>;
-}
-
-/** Shared services a module may ask for while it is built. */
-export interface Services {
-  /** The container inventory, started before the module that asked for it. */
-  containers(): Promise<ContainerService>;
-}
-
-/** Everything the orchestrator hands a module when building it. */
-export interface ModuleContext {
-  config: IronpostConfig;
-  channels: ModuleChannels;
-  store: Store;
-  services: Services;
-}
+/** The orchestrator's own metric families: channels and the audit store. */
+const CORE_METRICS = {
+  depth: gauge("ironpost_channel_depth", "Events queued", ["channel"]),
+  capacity: gauge("ironpost_channel_capacity", "Channel capacity", ["channel"]),
+  sent: counter("ironpost_channel_sent_total", "Events accepted by a channel", ["channel"]),
+  dropped: counter(
+    "ironpost_channel_dropped_total",
+    "Events dropped because a channel was full or closed",
+    ["channel"],
+  ),
+  writes: counter("ironpost_store_writes_total", "Events written to the audit store", ["table"]),
+  writeErrors: counter("ironpost_store_write_errors_total", "Audit store writes that failed"),
+};
 
 /**
- * How the orchestrator builds one module. The registry lists these; nothing registers
- * itself on import.
+ * What the orchestrator needs of a capability's spec (tests pass bare ones): a spec without
+ * a section always runs; one of `kind: "service"` is built only when a module asks for it.
  */
-export interface ModuleSpec {
-  /** Module name; also its config section when `section` is not given. */
-  name: string;
-  /** Config section whose `enabled` decides whether it runs (none: always runs). */
-  section?: keyof IronpostConfig;
-  produces: readonly ChannelName[];
-  consumes: readonly ChannelName[];
-  build(ctx: ModuleContext): Module | Promise<Module>;
-  /** Deno permissions the module needs beyond the core's, derived from the config. */
-  grants?(config: IronpostConfig): Grants;
-  /** Kernel facilities the module needs; the agent probes (and mounts) them before start. */
-  facilities?(config: IronpostConfig): readonly KernelFacility[];
-}
+export type ModuleSpec =
+  & { name: string }
+  & Pick<CapabilitySpec, "produces" | "consumes" | "build">
+  & Partial<Omit<CapabilitySpec, "name" | "produces" | "consumes" | "build">>;
 
 interface Running {
   spec: ModuleSpec;
@@ -101,12 +72,12 @@ export class Orchestrator {
   readonly channels: { [K in ChannelName]: Channel<ChannelMap[K]> };
   #config: IronpostConfig;
   #specs: ModuleSpec[];
+  #serviceSpecs: ModuleSpec[];
   #store: Store;
   #running: Running[] = [];
   /** Shared services (started on first request, stopped after every module). */
   #services: Running[] = [];
-  #factories: ServiceFactories;
-  #containers?: Promise<ContainerService>;
+  #servicePromises = new Map<ServiceName, Promise<Module>>();
   #inputs = new Map<ChannelName, Channel<ChannelMap[ChannelName]>[]>();
   #taps: Promise<void>[] = [];
   #tapErrors = 0;
@@ -117,11 +88,10 @@ export class Orchestrator {
     config: IronpostConfig,
     specs: readonly ModuleSpec[],
     store: Store,
-    factories: ServiceFactories = {},
   ) {
     this.#config = config;
-    this.#factories = factories;
     this.#store = store;
+    this.#serviceSpecs = specs.filter((s) => s.kind === "service");
     const c = config.channels;
     this.channels = {
       packets: new Channel<PacketEvent>("packets", c.packet_capacity),
@@ -131,7 +101,7 @@ export class Orchestrator {
       decisions: new Channel<DecisionEvent>("decisions", c.action_capacity),
     };
     this.#specs = orderProducersFirst(
-      specs.filter((s) => !s.section || (config[s.section] as { enabled?: boolean }).enabled),
+      specs.filter((s) => s.kind !== "service" && (!s.section || this.#section(s).enabled)),
     );
   }
 
@@ -144,7 +114,7 @@ export class Orchestrator {
   get facilityNeeds(): Partial<Record<KernelFacility, string[]>> {
     const needs: Partial<Record<KernelFacility, string[]>> = {};
     for (const s of this.#specs) {
-      for (const f of s.facilities?.(this.#config) ?? []) (needs[f] ??= []).push(s.name);
+      for (const f of s.facilities?.(this.#section(s)) ?? []) (needs[f] ??= []).push(s.name);
     }
     return needs;
   }
@@ -160,10 +130,14 @@ export class Orchestrator {
       let module: Module;
       try {
         module = await spec.build({
-          config: this.#config,
+          section: this.#section(spec),
+          stateDir: this.#config.general.state_dir,
           channels: this.#channelsFor(spec),
           store: this.#store,
-          services: { containers: () => this.#containerService() },
+          services: {
+            // The inventory's spec builds a ContainerInventory, which is a ContainerLookup.
+            containers: async () => (await this.#service("containers")) as ContainerLookup,
+          },
         });
       } catch (err) {
         await this.#rollback();
@@ -233,7 +207,7 @@ export class Orchestrator {
       }
     }
     this.#services = [];
-    this.#containers = undefined;
+    this.#servicePromises.clear();
     this.#running = [];
     if (failures.length > 0) throw new AggregateStopError(failures);
   }
@@ -269,51 +243,16 @@ export class Orchestrator {
     for (const s of this.channelStats()) {
       const labels = { channel: s.name };
       out.push(
-        {
-          name: "ironpost_channel_depth",
-          type: "gauge",
-          help: "Events queued",
-          labels,
-          value: s.depth,
-        },
-        {
-          name: "ironpost_channel_capacity",
-          type: "gauge",
-          help: "Channel capacity",
-          labels,
-          value: s.capacity,
-        },
-        {
-          name: "ironpost_channel_sent_total",
-          type: "counter",
-          help: "Events accepted by a channel",
-          labels,
-          value: s.sent,
-        },
-        {
-          name: "ironpost_channel_dropped_total",
-          type: "counter",
-          help: "Events dropped because a channel was full or closed",
-          labels,
-          value: s.dropped,
-        },
+        sample(CORE_METRICS.depth, s.depth, labels),
+        sample(CORE_METRICS.capacity, s.capacity, labels),
+        sample(CORE_METRICS.sent, s.sent, labels),
+        sample(CORE_METRICS.dropped, s.dropped, labels),
       );
     }
     for (const [table, n] of Object.entries(this.#audited)) {
-      out.push({
-        name: "ironpost_store_writes_total",
-        type: "counter",
-        help: "Events written to the audit store",
-        labels: { table },
-        value: n,
-      });
+      out.push(sample(CORE_METRICS.writes, n, { table }));
     }
-    out.push({
-      name: "ironpost_store_write_errors_total",
-      type: "counter",
-      help: "Audit store writes that failed",
-      value: this.#tapErrors,
-    });
+    out.push(sample(CORE_METRICS.writeErrors, this.#tapErrors));
     for (const { module } of [...this.#services, ...this.#running]) {
       try {
         out.push(...(module.metrics?.() ?? []));
@@ -331,29 +270,39 @@ export class Orchestrator {
   async reload(config: IronpostConfig): Promise<void> {
     this.#config = config;
     for (const { spec, module } of this.#running) {
-      if (module.reload && spec.section) await module.reload(config[spec.section]);
+      if (module.reload && spec.section) await module.reload(this.#section(spec));
     }
   }
 
-  #containerService(): Promise<ContainerService> {
-    this.#containers ??= (async () => {
-      const factory = this.#factories.containers;
-      if (!factory) {
-        throw new IronpostError("E_NO_SERVICE", "this build has no container inventory");
-      }
-      const service = await factory(this.#config);
-      await service.start();
-      const spec: ModuleSpec = {
-        name: service.name,
-        produces: [],
-        consumes: [],
-        build: () => service,
-      };
-      this.#services.push({ spec, module: service });
-      this.#log.info("service {service} started", { service: service.name });
-      return service;
-    })();
-    return this.#containers;
+  /** A spec's own config section. */
+  #section(spec: Pick<ModuleSpec, "section">): Record<string, unknown> {
+    return (this.#config as unknown as Record<string, Record<string, unknown>>)[
+      spec.section ?? ""
+    ] ?? {};
+  }
+
+  /** Build and start a shared service once, on the first module's request. */
+  #service(name: ServiceName): Promise<Module> {
+    let p = this.#servicePromises.get(name);
+    if (!p) {
+      p = (async () => {
+        const spec = this.#serviceSpecs.find((s) => s.name === name);
+        if (!spec) throw new IronpostError("E_NO_SERVICE", `this build has no ${name} service`);
+        const service = await spec.build({
+          section: this.#section(spec),
+          stateDir: this.#config.general.state_dir,
+          channels: { outputs: {}, inputs: {} },
+          store: this.#store,
+          services: { containers: () => Promise.reject(new Error("services do not nest")) },
+        });
+        await service.start();
+        this.#services.push({ spec, module: service });
+        this.#log.info("service {service} started", { service: service.name });
+        return service;
+      })();
+      this.#servicePromises.set(name, p);
+    }
+    return p;
   }
 
   #channelsFor(spec: ModuleSpec): ModuleChannels {

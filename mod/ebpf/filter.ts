@@ -4,7 +4,7 @@
  * stays in module.ts.
  */
 import * as bpf from "../../ffi/libbpf.ts";
-import { BpfError } from "../../ffi/errno.ts";
+import { BpfError, ENOENT } from "../../ffi/errno.ts";
 import { closeFd, ifNameToIndex } from "../../ffi/libc.ts";
 import type { Cidr } from "../core/mod.ts";
 import { cidrKey } from "./lists.ts";
@@ -24,10 +24,103 @@ import {
 
 export type AttachMode = "xdp-native" | "xdp-generic" | "tcx" | "tc-legacy";
 
+/** The programs of one filter attached to one interface, detached together. */
+export interface Attachment {
+  readonly mode: AttachMode;
+  /** Why the attach mode is not the one asked for (auto fell back), if it is not. */
+  readonly fallback?: string;
+  /** Detach: close the links, remove classic tc filters and the hook they made. */
+  detach(): void;
+}
+
+export interface XdpAttachOptions {
+  /** The loaded XDP program's fd. */
+  program: number;
+  ifindex: number;
+  /** The interface's name, for messages. */
+  ifname: string;
+  /** auto: native, or generic where the driver has no XDP (not when it is busy or denied). */
+  mode: "auto" | "native" | "generic";
+}
+
+/** Attach an XDP program with a BPF link (it goes when the agent's last fd does). */
+export function attachXdp(o: XdpAttachOptions): Attachment {
+  const where = `interface ${o.ifname}`;
+  const link = (flags: number) =>
+    bpf.linkCreate(o.program, o.ifindex, bpf.ATTACH.XDP, flags, where);
+  if (o.mode === "generic") return linked("xdp-generic", [link(bpf.XDP_FLAGS.SKB_MODE)]);
+  try {
+    return linked("xdp-native", [link(bpf.XDP_FLAGS.DRV_MODE)]);
+  } catch (err) {
+    if (
+      o.mode === "native" || !(err instanceof BpfError) || err.code === "EPERM" ||
+      err.code === "EBUSY"
+    ) {
+      throw err;
+    }
+    return linked(
+      "xdp-generic",
+      [link(bpf.XDP_FLAGS.SKB_MODE)],
+      `native XDP is not available on ${o.ifname} (${err.code}); running in generic mode, which costs more CPU per packet`,
+    );
+  }
+}
+
+export interface TcAttachOptions {
+  /** The loaded ingress and egress programs' fds. */
+  ingress: number;
+  egress: number;
+  ifindex: number;
+  /** The interface's name, for messages. */
+  ifname: string;
+}
+
+/**
+ * Attach ingress and egress TC programs with tcx links, or, on kernels before 6.6 (no tcx),
+ * as classic clsact filters, which are removed on detach but outlive a killed agent.
+ */
+export function attachTc(o: TcAttachOptions): Attachment {
+  const where = `interface ${o.ifname}`;
+  const links: number[] = [];
+  try {
+    links.push(bpf.linkCreate(o.ingress, o.ifindex, bpf.ATTACH.TCX_INGRESS, 0, where));
+    links.push(bpf.linkCreate(o.egress, o.ifindex, bpf.ATTACH.TCX_EGRESS, 0, where));
+    return linked("tcx", links);
+  } catch (err) {
+    for (const l of links.splice(0)) closeFd(l);
+    if (!(err instanceof BpfError) || err.code === "EPERM") throw err;
+    const both = bpf.TC.INGRESS | bpf.TC.EGRESS;
+    bpf.tcHookCreate(o.ifindex, both);
+    const filters = [
+      bpf.tcAttach(o.ifindex, bpf.TC.INGRESS, o.ingress),
+      bpf.tcAttach(o.ifindex, bpf.TC.EGRESS, o.egress),
+    ];
+    return {
+      mode: "tc-legacy",
+      fallback:
+        `tcx links are not available (${err.code}); using classic tc filters, which a killed agent leaves attached`,
+      detach() {
+        for (const f of filters) bpf.tcDetach(f);
+        bpf.tcHookDestroy(o.ifindex, both);
+      },
+    };
+  }
+}
+
+function linked(mode: AttachMode, links: number[], fallback?: string): Attachment {
+  return {
+    mode,
+    fallback,
+    detach() {
+      for (const fd of links) closeFd(fd);
+    },
+  };
+}
+
 export interface FilterOptions {
   ifname: string;
   mode: "xdp" | "tc";
-  xdpMode: "auto" | "native" | "generic";
+  xdpMode: XdpAttachOptions["mode"];
   config: XdpConfig;
   maxDecisions: number;
   /** Most entries in each allow/block trie (LPM tries allocate on insert, so this is a cap). */
@@ -37,6 +130,10 @@ export interface FilterOptions {
 /** The lists a filter holds, keyed for diffing. */
 type ListKind = "allow" | "block";
 
+const LISTS = ["allow_v4", "allow_v6", "block_v4", "block_v6"];
+const DECISION_MAPS = ["decisions_v4", "decisions_v6"];
+const MAPS = [...LISTS, ...DECISION_MAPS, "counters", "event_drops", "events"];
+
 export class XdpFilter {
   readonly ifname: string;
   readonly ifindex: number;
@@ -45,33 +142,26 @@ export class XdpFilter {
   readonly fallback?: string;
   #obj: bpf.OpenedObject;
   #fds: Record<string, number>;
-  #links: number[];
-  #tcFilters: bpf.TcFilter[];
+  #attachment: Attachment;
   #ring?: bpf.RingBuffer;
   #lists: Record<ListKind, Map<string, Cidr>> = { allow: new Map(), block: new Map() };
   #cpus: number;
   #closed = false;
 
   private constructor(
-    init: {
-      ifname: string;
-      ifindex: number;
-      mode: AttachMode;
-      fallback?: string;
-      obj: bpf.OpenedObject;
-      fds: Record<string, number>;
-      links: number[];
-      tcFilters: bpf.TcFilter[];
-    },
+    ifname: string,
+    ifindex: number,
+    obj: bpf.OpenedObject,
+    fds: Record<string, number>,
+    attachment: Attachment,
   ) {
-    this.ifname = init.ifname;
-    this.ifindex = init.ifindex;
-    this.mode = init.mode;
-    this.fallback = init.fallback;
-    this.#obj = init.obj;
-    this.#fds = init.fds;
-    this.#links = init.links;
-    this.#tcFilters = init.tcFilters;
+    this.ifname = ifname;
+    this.ifindex = ifindex;
+    this.mode = attachment.mode;
+    this.fallback = attachment.fallback;
+    this.#obj = obj;
+    this.#fds = fds;
+    this.#attachment = attachment;
     this.#cpus = bpf.numPossibleCpus();
   }
 
@@ -82,12 +172,14 @@ export class XdpFilter {
     try {
       const maps = bpf.listMaps(o.obj);
       const rodata = [...maps].find(([name]) => name.endsWith(".rodata"))?.[1];
-      if (!rodata) throw new BpfError("find .rodata", 2, "xdp_filter.bpf.o has no .rodata map");
+      if (!rodata) {
+        throw new BpfError("find .rodata", ENOENT, "xdp_filter.bpf.o has no .rodata map");
+      }
       bpf.mapSetInitialValue(rodata, encodeConfig(opts.config));
-      for (const name of ["allow_v4", "allow_v6", "block_v4", "block_v6"]) {
+      for (const name of LISTS) {
         bpf.mapSetMaxEntries(bpf.findMap(o.obj, name), opts.listCapacity);
       }
-      for (const name of ["decisions_v4", "decisions_v6"]) {
+      for (const name of DECISION_MAPS) {
         bpf.mapSetMaxEntries(bpf.findMap(o.obj, name), opts.maxDecisions);
       }
       const xdp = bpf.findProgram(o.obj, "xdp_filter");
@@ -99,76 +191,12 @@ export class XdpFilter {
       bpf.objectLoad(o, "xdp_filter.bpf.o");
 
       const fds: Record<string, number> = {};
-      for (
-        const name of [
-          "allow_v4",
-          "allow_v6",
-          "block_v4",
-          "block_v6",
-          "decisions_v4",
-          "decisions_v6",
-          "counters",
-          "event_drops",
-          "events",
-        ]
-      ) fds[name] = bpf.mapFd(bpf.findMap(o.obj, name));
-
-      const links: number[] = [];
-      const tcFilters: bpf.TcFilter[] = [];
-      let mode: AttachMode;
-      let fallback: string | undefined;
-      const where = `interface ${opts.ifname}`;
-      if (opts.mode === "xdp") {
-        const fd = bpf.programFd(xdp);
-        if (opts.xdpMode === "generic") {
-          links.push(bpf.linkCreate(fd, ifindex, bpf.ATTACH.XDP, bpf.XDP_FLAGS.SKB_MODE, where));
-          mode = "xdp-generic";
-        } else {
-          try {
-            links.push(bpf.linkCreate(fd, ifindex, bpf.ATTACH.XDP, bpf.XDP_FLAGS.DRV_MODE, where));
-            mode = "xdp-native";
-          } catch (err) {
-            if (
-              opts.xdpMode === "native" || !(err instanceof BpfError) || err.code === "EPERM" ||
-              err.code === "EBUSY"
-            ) {
-              throw err;
-            }
-            links.push(bpf.linkCreate(fd, ifindex, bpf.ATTACH.XDP, bpf.XDP_FLAGS.SKB_MODE, where));
-            mode = "xdp-generic";
-            fallback =
-              `native XDP is not available on ${opts.ifname} (${err.code}); running in generic mode, which costs more CPU per packet`;
-          }
-        }
-      } else {
-        const inFd = bpf.programFd(tcIn);
-        const outFd = bpf.programFd(tcOut);
-        try {
-          links.push(bpf.linkCreate(inFd, ifindex, bpf.ATTACH.TCX_INGRESS, 0, where));
-          links.push(bpf.linkCreate(outFd, ifindex, bpf.ATTACH.TCX_EGRESS, 0, where));
-          mode = "tcx";
-        } catch (err) {
-          for (const l of links.splice(0)) closeFd(l);
-          if (!(err instanceof BpfError) || err.code === "EPERM") throw err;
-          // Kernels before 6.6 have no tcx links: classic clsact filters, removed on stop.
-          bpf.tcHookCreate(ifindex, bpf.TC.INGRESS | bpf.TC.EGRESS);
-          tcFilters.push(bpf.tcAttach(ifindex, bpf.TC.INGRESS, inFd));
-          tcFilters.push(bpf.tcAttach(ifindex, bpf.TC.EGRESS, outFd));
-          mode = "tc-legacy";
-          fallback =
-            `tcx links are not available (${err.code}); using classic tc filters, which a killed agent leaves attached`;
-        }
-      }
-      return new XdpFilter({
-        ifname: opts.ifname,
-        ifindex,
-        mode,
-        fallback,
-        obj: o,
-        fds,
-        links,
-        tcFilters,
-      });
+      for (const name of MAPS) fds[name] = bpf.mapFd(bpf.findMap(o.obj, name));
+      const where = { ifindex, ifname: opts.ifname };
+      const attachment = opts.mode === "xdp"
+        ? attachXdp({ ...where, program: bpf.programFd(xdp), mode: opts.xdpMode })
+        : attachTc({ ...where, ingress: bpf.programFd(tcIn), egress: bpf.programFd(tcOut) });
+      return new XdpFilter(opts.ifname, ifindex, o, fds, attachment);
     } catch (err) {
       bpf.objectClose(o.obj);
       throw err;
@@ -251,9 +279,7 @@ export class XdpFilter {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#ring) bpf.ringBufferFree(this.#ring);
-    for (const fd of this.#links) closeFd(fd);
-    for (const f of this.#tcFilters) bpf.tcDetach(f);
-    if (this.#tcFilters.length > 0) bpf.tcHookDestroy(this.ifindex, bpf.TC.INGRESS | bpf.TC.EGRESS);
+    this.#attachment.detach();
     bpf.objectClose(this.#obj.obj);
   }
 

@@ -87,12 +87,6 @@ export function encodeLpmKey(c: Cidr): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export function decodeLpmKey(key: Uint8Array): Cidr {
-  const prefix = new DataView(key.buffer, key.byteOffset).getUint32(0, true);
-  const bytes = key.slice(4);
-  return { family: bytes.length === 4 ? 4 : 6, bytes, prefix };
-}
-
 export function encodeDecision(expiresNs: bigint, reasonId: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(SIZE.decision);
   const v = new DataView(out.buffer);

@@ -1,4 +1,4 @@
-import { type Cidr, IronpostError, parseCidr } from "../core/mod.ts";
+import { type Cidr, errorMessage, IronpostError, parseCidr } from "../core/mod.ts";
 
 /**
  * Read a file of CIDRs: one a line, `#` starts a comment, blank lines ignored. Every bad
@@ -11,7 +11,7 @@ export async function readCidrFile(path: string): Promise<Cidr[]> {
   } catch (err) {
     throw new IronpostError(
       "E_LIST_FILE",
-      `Cannot read CIDR list ${path}: ${err instanceof Error ? err.message : err}`,
+      `Cannot read CIDR list ${path}: ${errorMessage(err)}`,
       { path },
     );
   }

@@ -3,7 +3,16 @@
  * @module
  */
 export { type Decision, DecisionTable } from "./decisions.ts";
-export { type AttachMode, XdpFilter } from "./filter.ts";
+export {
+  type Attachment,
+  type AttachMode,
+  attachTc,
+  attachXdp,
+  type TcAttachOptions,
+  type XdpAttachOptions,
+  XdpFilter,
+} from "./filter.ts";
+export { EBPF_METRICS } from "./metrics.ts";
 export * from "./layout.ts";
 export { cidrKey, collectCidrs, readCidrFile } from "./lists.ts";
 export { type EbpfChannels, EbpfModule } from "./module.ts";

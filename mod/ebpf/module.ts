@@ -14,13 +14,15 @@ import {
   type Module,
   newEvent,
   type PacketEvent,
+  sample,
+  type Store,
 } from "../core/mod.ts";
-import type { EbpfConfig } from "../config/mod.ts";
-import type { Store } from "../store/mod.ts";
+import type { EbpfConfig } from "./spec.ts";
 import { type Decision, DecisionTable } from "./decisions.ts";
 import { XdpFilter } from "./filter.ts";
 import type { XdpEventRecord } from "./layout.ts";
 import { collectCidrs } from "./lists.ts";
+import { BYTES, DECISIONS, EVENTS_DROPPED, LIST_ENTRIES, PACKETS } from "./metrics.ts";
 import { parseTtl } from "./ttl.ts";
 
 import { XDP_OBJECT_PATH } from "./object_path.ts";
@@ -222,44 +224,18 @@ export class EbpfModule implements Module {
     for (const f of this.#filters) {
       for (const c of f.counters()) {
         const labels = { verdict: c.verdict, reason: c.reason, interface: f.ifname };
-        out.push(
-          {
-            name: "ironpost_xdp_packets_total",
-            type: "counter",
-            help: "Packets seen by the XDP/TC filter by verdict and reason",
-            labels,
-            value: Number(c.packets),
-          },
-          {
-            name: "ironpost_xdp_bytes_total",
-            type: "counter",
-            help: "Bytes seen by the XDP/TC filter by verdict and reason",
-            labels,
-            value: Number(c.bytes),
-          },
-        );
+        out.push(sample(PACKETS, c.packets, labels), sample(BYTES, c.bytes, labels));
       }
       kernelDrops += f.eventDrops();
       for (const list of ["allow", "block"] as const) {
-        out.push({
-          name: "ironpost_xdp_list_entries",
-          type: "gauge",
-          help: "CIDRs in the allow and block lists",
-          labels: { list, interface: f.ifname },
-          value: f.listSize(list),
-        });
+        out.push(sample(LIST_ENTRIES, f.listSize(list), { list, interface: f.ifname }));
       }
     }
     out.push(
-      {
-        name: "ironpost_xdp_decisions",
-        type: "gauge",
-        help: "Live block decisions",
-        value: this.#table.size,
-      },
-      dropped("kernel", Number(kernelDrops)),
-      dropped("channel", this.#eventsDropped),
-      dropped("decode", this.#eventsMalformed),
+      sample(DECISIONS, this.#table.size),
+      sample(EVENTS_DROPPED, kernelDrops, { where: "kernel" }),
+      sample(EVENTS_DROPPED, this.#eventsDropped, { where: "channel" }),
+      sample(EVENTS_DROPPED, this.#eventsMalformed, { where: "decode" }),
     );
     return out;
   }
@@ -461,17 +437,6 @@ export class EbpfModule implements Module {
       }
     }
   }
-}
-
-/** Filter events lost, by where: ring buffer full (kernel), packets channel full, undecodable. */
-function dropped(where: "kernel" | "channel" | "decode", value: number): MetricSample {
-  return {
-    name: "ironpost_xdp_events_dropped_total",
-    type: "counter",
-    help: "Filter events lost: kernel ring buffer full, packets channel full, or undecodable",
-    labels: { where },
-    value,
-  };
 }
 
 function reply(status: number, body: unknown): Response {

@@ -11,8 +11,11 @@ import {
   KERNEL_FACILITIES,
   type KernelFacility,
 } from "../core/mod.ts";
-import { FS_MAGIC, fsMagic, mountFs, MS_NODEV, MS_NOEXEC, MS_NOSUID } from "../../ffi/mount.ts";
-import { readProcFile, statKind } from "../../ffi/procfs.ts";
+import type * as Mount from "../../ffi/mount.ts";
+import type * as Procfs from "../../ffi/procfs.ts";
+
+/** The libc calls the probe makes, loaded only when the agent holds --allow-ffi. */
+type Sys = typeof Mount & typeof Procfs;
 
 export const TRACEFS_PATH = "/sys/kernel/tracing";
 /** Where tracefs appears (automounted) when debugfs is mounted; libbpf prefers it then. */
@@ -54,12 +57,15 @@ export interface ProbeOptions {
  * // [{ name: "btf", state: "ok", … }, { name: "tracefs", state: "mounted", … }, …]
  * ```
  */
-export function probeFacilities(opts: ProbeOptions = {}): FacilityStatus[] {
+export async function probeFacilities(opts: ProbeOptions = {}): Promise<FacilityStatus[]> {
   const ffi = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  const sys: Sys | undefined = ffi
+    ? { ...await import("../../ffi/mount.ts"), ...await import("../../ffi/procfs.ts") }
+    : undefined;
   return KERNEL_FACILITIES.map((name) => {
     const neededBy = opts.needs?.[name] ?? [];
-    const found: Found = ffi
-      ? PROBES[name]({ mount: (opts.mount ?? false) && neededBy.length > 0 })
+    const found: Found = sys
+      ? PROBES[name]({ sys, mount: (opts.mount ?? false) && neededBy.length > 0 })
       : { state: "unknown", path: PATHS[name], detail: "not probed (no enabled module needs it)" };
     const status: FacilityStatus = { name, ...found, neededBy };
     if (found.state === "missing" || found.state === "unknown") status.fix = FIX[name];
@@ -77,16 +83,17 @@ export function requireFacilities(report: readonly FacilityStatus[]): void {
  * Probe, mount what is needed, and throw when a needed facility is still missing: what the
  * agent does before its modules start (and tests that load the sensors directly).
  */
-export function ensureFacilities(
+export async function ensureFacilities(
   needs: Partial<Record<KernelFacility, string[]>>,
-): FacilityStatus[] {
-  const report = probeFacilities({ needs, mount: true });
+): Promise<FacilityStatus[]> {
+  const report = await probeFacilities({ needs, mount: true });
   requireFacilities(report);
   return report;
 }
 
 type Found = Pick<FacilityStatus, "state" | "path" | "detail">;
 interface ProbeContext {
+  sys: Sys;
   mount: boolean;
 }
 
@@ -99,15 +106,15 @@ const PATHS: Record<KernelFacility, string> = {
 };
 
 const PROBES: Record<KernelFacility, (c: ProbeContext) => Found> = {
-  btf: () => {
-    return statKind(BTF_PATH) === "file"
+  btf: ({ sys }) => {
+    return sys.statKind(BTF_PATH) === "file"
       ? { state: "ok", path: BTF_PATH, detail: "kernel BTF" }
       : { state: "missing", path: BTF_PATH, detail: "the kernel exposes no BTF" };
   },
-  tracefs: (c) => {
-    const at = tracefsAt();
+  tracefs: ({ sys, mount }) => {
+    const at = tracefsAt(sys);
     if (at) return { state: "ok", path: at, detail: "tracefs with events/" };
-    if (!c.mount) {
+    if (!mount) {
       return {
         state: "missing",
         path: TRACEFS_PATH,
@@ -116,8 +123,8 @@ const PROBES: Record<KernelFacility, (c: ProbeContext) => Found> = {
     }
     let why: string;
     try {
-      mountFs("tracefs", TRACEFS_PATH, MS_NOSUID | MS_NODEV | MS_NOEXEC);
-      if (tracefsAt() === TRACEFS_PATH) {
+      sys.mountFs("tracefs", TRACEFS_PATH, sys.MS_NOSUID | sys.MS_NODEV | sys.MS_NOEXEC);
+      if (tracefsAt(sys) === TRACEFS_PATH) {
         return { state: "mounted", path: TRACEFS_PATH, detail: "tracefs mounted by the agent" };
       }
       why = "mounted, but it has no events/ (a kernel without CONFIG_FTRACE_SYSCALLS?)";
@@ -126,41 +133,38 @@ const PROBES: Record<KernelFacility, (c: ProbeContext) => Found> = {
     }
     // debugfs mounted: reading its tracing/ directory automounts tracefs there.
     if (
-      fsMagic("/sys/kernel/debug") === FS_MAGIC.debugfs && isDir(`${DEBUGFS_TRACING_PATH}/events`)
+      sys.fsMagic("/sys/kernel/debug") === sys.FS_MAGIC.debugfs &&
+      sys.statKind(`${DEBUGFS_TRACING_PATH}/events`) === "dir"
     ) {
       return { state: "ok", path: DEBUGFS_TRACING_PATH, detail: "tracefs under debugfs" };
     }
     return { state: "missing", path: TRACEFS_PATH, detail: `tracefs is not mounted; ${why}` };
   },
-  bpffs: () => {
-    return fsMagic(BPFFS_PATH) === FS_MAGIC.bpf
+  bpffs: ({ sys }) => {
+    return sys.fsMagic(BPFFS_PATH) === sys.FS_MAGIC.bpf
       ? { state: "ok", path: BPFFS_PATH, detail: "bpf filesystem" }
       : { state: "missing", path: BPFFS_PATH, detail: "no bpf filesystem mounted there" };
   },
-  securityfs: () => {
-    const raw = readProcFile(`${SECURITYFS_PATH}/lsm`, 4096);
+  securityfs: ({ sys }) => {
+    const raw = sys.readProcFile(`${SECURITYFS_PATH}/lsm`, 4096);
     const lsm = raw && new TextDecoder().decode(raw);
     return lsm === undefined
       ? { state: "missing", path: SECURITYFS_PATH, detail: "securityfs is not mounted" }
       : { state: "ok", path: SECURITYFS_PATH, detail: `LSMs: ${lsm.trim() || "none"}` };
   },
-  cgroup2: () => {
+  cgroup2: ({ sys }) => {
     // cgroup.controllers exists only at the root of a cgroup v2 hierarchy.
-    if (statKind(`${CGROUP_PATH}/cgroup.controllers`) === "file") {
+    if (sys.statKind(`${CGROUP_PATH}/cgroup.controllers`) === "file") {
       return { state: "ok", path: CGROUP_PATH, detail: "unified hierarchy (cgroup v2 only)" };
     }
     const hybrid = `${CGROUP_PATH}/unified`;
-    if (statKind(`${hybrid}/cgroup.controllers`) === "file") {
+    if (sys.statKind(`${hybrid}/cgroup.controllers`) === "file") {
       return { state: "ok", path: hybrid, detail: "hybrid: cgroup v1 controllers, v2 at unified/" };
     }
     return { state: "missing", path: CGROUP_PATH, detail: "no cgroup v2 hierarchy mounted" };
   },
 };
 
-function tracefsAt(): string | undefined {
-  return [TRACEFS_PATH, DEBUGFS_TRACING_PATH].find((p) => isDir(`${p}/events`));
-}
-
-function isDir(path: string): boolean {
-  return statKind(path) === "dir";
+function tracefsAt(sys: Sys): string | undefined {
+  return [TRACEFS_PATH, DEBUGFS_TRACING_PATH].find((p) => sys.statKind(`${p}/events`) === "dir");
 }

@@ -9,24 +9,29 @@ import {
   type MetricSample,
   type Module,
   type PacketEvent,
+  sample,
+  type Store,
   worstHealth,
 } from "../core/mod.ts";
-import type { LogPipelineConfig } from "../config/mod.ts";
-import type { Store } from "../store/mod.ts";
+import type { LogPipelineConfig } from "./spec.ts";
 import { hostToLog, packetToLog } from "./from_events.ts";
 import type { LogEvent } from "./log_event.ts";
-import { type LineFormat, LineParser } from "./parsers/mod.ts";
+import {
+  ALERTS,
+  ALERTS_SUPPRESSED,
+  CORRELATION_EVICTIONS,
+  LOG_BYTES,
+  LOG_EVENTS,
+  LOG_LINES,
+  LOG_LINES_TRUNCATED,
+  RULE_MATCHES,
+  RULE_RELOADS,
+} from "./metrics.ts";
+import { LineParser } from "./parsers/mod.ts";
 import { Pipeline } from "./pipeline.ts";
 import { type CompiledRule, type CorrelationRule, loadRules, type RuleError } from "./sigma/mod.ts";
-import {
-  checkpointsFromStore,
-  FileTailSource,
-  JournaldSource,
-  type LineSource,
-  type RawLine,
-  SyslogTcpSource,
-  SyslogUdpSource,
-} from "./sources/mod.ts";
+import { enabledSources } from "./sources/list.ts";
+import type { LineSource, RawLine } from "./sources/mod.ts";
 
 export interface LogPipelineChannels {
   alerts?: Channel<AlertEvent>;
@@ -35,7 +40,9 @@ export interface LogPipelineChannels {
 }
 
 /** Rules of `rules_dir` and `extra_rules_dirs`; every error of every file, or the rules. */
-export async function loadConfiguredRules(cfg: LogPipelineConfig) {
+export async function loadConfiguredRules(
+  cfg: Pick<LogPipelineConfig, "rules_dir" | "extra_rules_dirs">,
+) {
   return await loadRules([cfg.rules_dir, ...cfg.extra_rules_dirs]);
 }
 
@@ -94,7 +101,7 @@ export class LogPipelineModule implements Module {
     this.#loops.push(this.#consumeLines());
     if (this.#ch.packets) this.#loops.push(this.#consumeEvents(this.#ch.packets, packetToLog));
     if (this.#ch.host) this.#loops.push(this.#consumeEvents(this.#ch.host, hostToLog));
-    for (const source of this.#buildSources()) {
+    for (const source of await this.#buildSources()) {
       await source.start();
       this.#sources.push(source);
     }
@@ -153,77 +160,25 @@ export class LogPipelineModule implements Module {
       const st = s.stats();
       const labels = { source: s.name };
       out.push(
-        {
-          name: "ironpost_log_lines_total",
-          type: "counter",
-          help: "Lines read by a log source",
-          labels,
-          value: st.lines,
-        },
-        {
-          name: "ironpost_log_bytes_total",
-          type: "counter",
-          help: "Bytes read by a log source",
-          labels,
-          value: st.bytes,
-        },
-        {
-          name: "ironpost_log_lines_truncated_total",
-          type: "counter",
-          help: "Lines cut at max_line_bytes / syslog_max_message_bytes",
-          labels,
-          value: st.truncated,
-        },
+        sample(LOG_LINES, st.lines, labels),
+        sample(LOG_BYTES, st.bytes, labels),
+        sample(LOG_LINES_TRUNCATED, st.truncated, labels),
       );
     }
     const p = this.#pipeline?.stats();
     if (p) {
       out.push(
-        {
-          name: "ironpost_log_events_total",
-          type: "counter",
-          help: "Events evaluated by the rules",
-          value: p.events,
-        },
-        {
-          name: "ironpost_rule_matches_total",
-          type: "counter",
-          help: "Rule matches (before correlation)",
-          value: p.matches,
-        },
-        {
-          name: "ironpost_alerts_total",
-          type: "counter",
-          help: "Alerts raised by the log pipeline",
-          value: p.alerts,
-        },
-        {
-          name: "ironpost_alerts_suppressed_total",
-          type: "counter",
-          help: "Repeats of an alert within suppress_window_secs, counted not sent",
-          value: p.suppressed,
-        },
-        {
-          name: "ironpost_correlation_evictions_total",
-          type: "counter",
-          help: "Correlation groups evicted at correlation_max_groups",
-          value: p.correlationEvictions,
-        },
+        sample(LOG_EVENTS, p.events),
+        sample(RULE_MATCHES, p.matches),
+        sample(ALERTS, p.alerts),
+        sample(ALERTS_SUPPRESSED, p.suppressed),
+        sample(CORRELATION_EVICTIONS, p.correlationEvictions),
       );
     }
-    out.push({
-      name: "ironpost_rule_reloads_total",
-      type: "counter",
-      help: "SIGHUP rule reloads by result",
-      labels: { result: "ok" },
-      value: this.#reloads.ok,
-    }, {
-      name: "ironpost_rule_reloads_total",
-      type: "counter",
-      help: "SIGHUP rule reloads by result",
-      labels: { result: "failed" },
-      value: this.#reloads.failed,
-    });
+    out.push(
+      sample(RULE_RELOADS, this.#reloads.ok, { result: "ok" }),
+      sample(RULE_RELOADS, this.#reloads.failed, { result: "failed" }),
+    );
     return out;
   }
 
@@ -237,57 +192,16 @@ export class LogPipelineModule implements Module {
     });
   }
 
-  #buildSources(): LineSource[] {
-    const out: LineSource[] = [];
-    const cfg = this.#cfg;
-    if (cfg.file_paths.length > 0) {
-      out.push(
-        new FileTailSource({
-          paths: cfg.file_paths,
-          startAt: cfg.start_at,
-          maxLineBytes: cfg.max_line_bytes,
-          checkpoints: checkpointsFromStore(this.#store),
-          flushIntervalMs: cfg.flush_interval_secs * 1000,
-          format: "syslog",
-        }, this.#raw),
-      );
-    }
-    if (cfg.journald) {
-      out.push(
-        new JournaldSource({
-          stateDir: this.#stateDir,
-          units: cfg.journald_units,
-          maxLineBytes: cfg.max_line_bytes,
-          flushIntervalMs: cfg.flush_interval_secs * 1000,
-        }, this.#raw),
-      );
-    }
-    if (cfg.syslog_udp_addr) {
-      out.push(
-        new SyslogUdpSource({
-          ...splitAddr(cfg.syslog_udp_addr),
-          recvBufferBytes: cfg.syslog_udp_recv_buffer_bytes,
-          maxMessageBytes: cfg.syslog_max_message_bytes,
-        }, this.#raw),
-      );
-    }
-    if (cfg.syslog_tcp_addr) {
-      out.push(
-        new SyslogTcpSource({
-          ...splitAddr(cfg.syslog_tcp_addr),
-          maxMessageBytes: cfg.syslog_max_message_bytes,
-          maxConnections: cfg.syslog_tcp_max_connections,
-        }, this.#raw),
-      );
-    }
-    return out;
+  #buildSources(): Promise<LineSource[]> {
+    const ctx = { out: this.#raw, store: this.#store, stateDir: this.#stateDir };
+    return Promise.all(enabledSources(this.#cfg).map((s) => s.create(this.#cfg, ctx)));
   }
 
   async #consumeLines(): Promise<void> {
     for await (const raw of this.#raw) {
       let parser = this.#parsers.get(raw.source);
       if (!parser) {
-        parser = new LineParser({ source: formatOf(raw), origin: raw.source });
+        parser = new LineParser({ source: raw.format, origin: raw.source });
         this.#parsers.set(raw.source, parser);
       }
       for (const ev of parser.push(raw.line)) {
@@ -324,17 +238,4 @@ export class LogPipelineModule implements Module {
       this.#alertsDropped++;
     }
   }
-}
-
-/** `host:port` or `[v6]:port` (validated by the config) as listen options. */
-function splitAddr(addr: string): { hostname: string; port: number } {
-  const i = addr.lastIndexOf(":");
-  return { hostname: addr.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(addr.slice(i + 1)) };
-}
-
-/** Which parser a raw line needs: audit lines by content, journald JSON, else syslog. */
-function formatOf(raw: RawLine): LineFormat {
-  if (raw.format === "journal-json") return "journal-json";
-  if (raw.line.startsWith("type=") && raw.line.includes("msg=audit(")) return "auditd";
-  return "syslog";
 }

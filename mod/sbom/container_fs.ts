@@ -1,11 +1,17 @@
 /**
  * A running container's root filesystem, as a directory the inventory walker can read: the
- * overlay2 merged directory `docker inspect` names (read in place, nothing copied), or else
- * the files the extractors want out of a `docker export` stream, written to a temporary
- * directory. Docker is driven through its CLI (an argv array, never a shell), so the agent
- * needs only `--allow-run=docker` for it.
+ * overlay2 merged directory Docker names (read in place, nothing copied), or else the files
+ * the extractors want out of a `docker export` stream, written to a temporary directory.
+ * Docker is reached through the shared container inventory (`ContainerLookup`), over the
+ * Docker socket.
  */
 import { dirname, join } from "node:path";
+import {
+  type ContainerFilesystem,
+  type ContainerLookup,
+  errorMessage,
+  IronpostError,
+} from "../core/mod.ts";
 import { EXTRACTORS } from "./inventory/mod.ts";
 import { SbomScanError } from "./scan_error.ts";
 import { readTar } from "./tar_stream.ts";
@@ -20,14 +26,8 @@ export interface ContainerIdentity {
   image: string;
 }
 
-/** What `docker inspect` tells the scanner about one container. */
-export interface InspectedContainer extends ContainerIdentity {
-  running: boolean;
-  /** Storage driver (`overlay2`), when Docker reports one. */
-  driver?: string;
-  /** The overlay merged directory, while the container runs on overlay2. */
-  mergedDir?: string;
-}
+/** What Docker tells the scanner about one container. */
+export type InspectedContainer = ContainerFilesystem;
 
 /** A container's root filesystem opened for a scan; `release()` when done. */
 export interface ContainerRoot {
@@ -41,10 +41,8 @@ export interface ContainerRoot {
   release(): Promise<void>;
 }
 
-/** How Docker is reached and how an export is kept. */
+/** How an export is kept. */
 export interface ContainerFsOptions {
-  /** The docker CLI to run (default `docker`, found on PATH). */
-  docker?: string;
   /** Where an export's temporary directory is made (default: the system's). */
   tempDir?: string;
   /** Skip the merged directory and always export (the fallback, forced; for tests). */
@@ -53,8 +51,6 @@ export interface ContainerFsOptions {
   wanted?: (path: string) => boolean;
   /** Largest file an export keeps (default 64 MiB, the walker's own cap). */
   maxFileBytes?: number;
-  /** For `inspect` and `ps` (default 30 s). */
-  timeoutMs?: number;
   /** For a whole `docker export` (default 10 min). */
   exportTimeoutMs?: number;
 }
@@ -76,132 +72,71 @@ export function wantedPath(path: string): boolean {
   return OS_RELEASE.includes(path) || EXTRACTORS.some((e) => e.fileRequired(path));
 }
 
-interface DockerOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `docker <args>` to completion, failures typed. */
-async function runDocker(
-  args: string[],
-  opts: ContainerFsOptions,
-): Promise<DockerOutput> {
-  const cli = opts.docker ?? "docker";
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command(cli, {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-    }).output();
-  } catch (e) {
-    throw dockerSpawnError(cli, e);
-  }
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr).trim() };
-}
-
-function dockerSpawnError(cli: string, e: unknown): SbomScanError {
-  if (e instanceof Deno.errors.NotCapable) {
+/**
+ * A typed scan error for what the container inventory threw: `E_SCAN_PERMISSION` when Deno's
+ * permissions refused the Docker socket, else `E_DOCKER`.
+ */
+function dockerError(e: unknown, what: string): SbomScanError {
+  if (e instanceof SbomScanError) return e;
+  let cause: unknown = e;
+  while (cause instanceof Error && !(cause instanceof Deno.errors.NotCapable)) cause = cause.cause;
+  if (cause instanceof Deno.errors.NotCapable) {
     return new SbomScanError(
       "E_SCAN_PERMISSION",
-      `Running ${cli} is outside this agent's Deno permissions: container scans need ` +
-        `--allow-run=${cli} ([sbom] enabled with scan_containers = true grants it)`,
-      { flag: `--allow-run=${cli}` },
+      `${what}: talking to Docker is outside this agent's Deno permissions (${
+        errorMessage(e)
+      }); container scans need the container inventory's grants: --allow-read, ` +
+        "--allow-write and --allow-net=unix: for the Docker socket, and --allow-env " +
+        "([sbom] enabled with scan_containers = true grants them)",
+      { flag: "--allow-net=unix:/var/run/docker.sock" },
       { cause: e },
     );
   }
-  if (e instanceof Deno.errors.NotFound) {
-    return new SbomScanError(
-      "E_DOCKER",
-      `The docker CLI (${cli}) is not installed or not on PATH`,
-      {},
-      { cause: e },
-    );
-  }
-  return new SbomScanError(
-    "E_DOCKER",
-    `Cannot run ${cli}: ${e instanceof Error ? e.message : String(e)}`,
-    {},
-    { cause: e },
-  );
-}
-
-interface InspectJson {
-  Id?: string;
-  Name?: string;
-  Config?: { Image?: string };
-  State?: { Running?: boolean };
-  GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
-}
-
-function toInspected(j: InspectJson): InspectedContainer {
-  const c: InspectedContainer = {
-    id: j.Id ?? "",
-    name: (j.Name ?? "").replace(/^\//, ""),
-    image: j.Config?.Image ?? "",
-    running: j.State?.Running === true,
-  };
-  if (j.GraphDriver?.Name) c.driver = j.GraphDriver.Name;
-  const merged = j.GraphDriver?.Data?.MergedDir;
-  if (merged) c.mergedDir = merged;
-  return c;
+  const code = e instanceof IronpostError ? ` (${e.code})` : "";
+  return new SbomScanError("E_DOCKER", `${what}: ${errorMessage(e)}${code}`, {}, { cause: e });
 }
 
 /**
- * `docker inspect` of one container by name or id (a unique id prefix works too).
+ * Docker's view of one container by name or id (a unique id prefix works too).
  *
  * @throws {SbomScanError} `E_CONTAINER_NOT_FOUND`, `E_DOCKER`, `E_SCAN_PERMISSION`.
  */
 export async function inspectContainer(
   ref: string,
-  opts: ContainerFsOptions = {},
+  containers: ContainerLookup,
 ): Promise<InspectedContainer> {
-  const out = await runDocker(["inspect", "--type", "container", "--", ref], opts);
-  if (out.code !== 0) {
-    if (/no such (object|container)/i.test(out.stderr)) {
-      throw new SbomScanError("E_CONTAINER_NOT_FOUND", `No container named or with id "${ref}"`, {
-        container: ref,
-      });
-    }
-    throw new SbomScanError("E_DOCKER", `docker inspect ${ref} failed: ${out.stderr}`, {
-      container: ref,
-    });
+  let c: ContainerFilesystem | undefined;
+  try {
+    c = await containers.inspectFilesystem(ref);
+  } catch (e) {
+    throw dockerError(e, `inspecting container ${ref}`);
   }
-  const list = JSON.parse(out.stdout) as InspectJson[];
-  if (list.length === 0) {
+  if (c === undefined) {
     throw new SbomScanError("E_CONTAINER_NOT_FOUND", `No container named or with id "${ref}"`, {
       container: ref,
     });
   }
-  return toInspected(list[0]);
+  return c;
 }
 
 /**
- * The containers running now (`docker ps`, then one `docker inspect` for all of them).
+ * The containers running now, as the shared inventory knows them.
  *
- * @throws {SbomScanError} `E_DOCKER` (the daemon is down), `E_SCAN_PERMISSION`.
+ * @example
+ * ```ts ignore
+ * import { listRunningContainers } from "./container_fs.ts";
+ * for (const c of listRunningContainers(containers)) console.log(c.name, c.image);
+ * ```
  */
-export async function listRunningContainers(
-  opts: ContainerFsOptions = {},
-): Promise<InspectedContainer[]> {
-  const ps = await runDocker(["ps", "-q", "--no-trunc"], opts);
-  if (ps.code !== 0) throw new SbomScanError("E_DOCKER", `docker ps failed: ${ps.stderr}`);
-  const ids = ps.stdout.split("\n").map((s) => s.trim()).filter((s) => s !== "");
-  if (ids.length === 0) return [];
-  const out = await runDocker(["inspect", "--type", "container", "--", ...ids], opts);
-  // A container that stopped between ps and inspect makes inspect exit 1 but still print
-  // the others.
-  let list: InspectJson[] = [];
-  try {
-    list = JSON.parse(out.stdout || "[]") as InspectJson[];
-  } catch {
-    throw new SbomScanError("E_DOCKER", `docker inspect failed: ${out.stderr}`);
-  }
-  return list.map(toInspected).filter((c) => c.running);
+export function listRunningContainers(
+  containers: ContainerLookup,
+): (ContainerIdentity & { running: true })[] {
+  return containers.list().filter((c) => c.state === "running").map((c) => ({
+    id: c.id,
+    name: c.name,
+    image: c.image,
+    running: true,
+  }));
 }
 
 /**
@@ -215,7 +150,7 @@ export async function listRunningContainers(
  * @example
  * ```ts ignore
  * import { openContainerRoot } from "./container_fs.ts";
- * const fs = await openContainerRoot("web-1");
+ * const fs = await openContainerRoot("web-1", containers);
  * try {
  *   console.log(fs.method, fs.root, fs.container.image);
  * } finally {
@@ -225,9 +160,10 @@ export async function listRunningContainers(
  */
 export async function openContainerRoot(
   ref: string,
+  containers: ContainerLookup,
   opts: ContainerFsOptions = {},
 ): Promise<ContainerRoot> {
-  const c = await inspectContainer(ref, opts);
+  const c = await inspectContainer(ref, containers);
   if (!c.running) {
     throw new SbomScanError(
       "E_CONTAINER_NOT_RUNNING",
@@ -247,7 +183,7 @@ export async function openContainerRoot(
       release: () => Promise.resolve(),
     };
   }
-  return await exportRoot(identity, opts);
+  return await exportRoot(identity, containers, opts);
 }
 
 /** Whether the merged dir can be listed here (root, and inside the read permissions). */
@@ -270,32 +206,26 @@ function safeRelative(path: string): string | undefined {
 
 async function exportRoot(
   container: ContainerIdentity,
+  containers: ContainerLookup,
   opts: ContainerFsOptions,
 ): Promise<ContainerRoot> {
   const wanted = opts.wanted ?? wantedPath;
   const maxBytes = opts.maxFileBytes ?? 64 * 1024 * 1024;
-  const cli = opts.docker ?? "docker";
   if (opts.tempDir !== undefined) await Deno.mkdir(opts.tempDir, { recursive: true });
   const root = await Deno.makeTempDir({ dir: opts.tempDir, prefix: "ironpost-export-" });
   const release = () => Deno.remove(root, { recursive: true }).catch(() => {});
   const skipped: string[] = [];
-  let child: Deno.ChildProcess;
+  const signal = AbortSignal.timeout(opts.exportTimeoutMs ?? 600_000);
+  let tar: ReadableStream<Uint8Array>;
   try {
-    child = new Deno.Command(cli, {
-      args: ["export", "--", container.id],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(opts.exportTimeoutMs ?? 600_000),
-    }).spawn();
+    tar = await containers.exportFilesystem(container.id, signal);
   } catch (e) {
     await release();
-    throw dockerSpawnError(cli, e);
+    throw dockerError(e, `docker export ${container.name}`);
   }
-  const stderr = new Response(child.stderr).text();
   const written = new Set<string>();
   try {
-    for await (const item of readTar(child.stdout)) {
+    for await (const item of readTar(tar)) {
       const rel = safeRelative(item.entry.path);
       if (rel === undefined || !wanted(`/${rel}`)) continue;
       const dest = join(root, rel);
@@ -319,28 +249,13 @@ async function exportRoot(
       }
     }
   } catch (e) {
-    try {
-      child.kill();
-    } catch { /* already exited */ }
-    await child.status;
-    await stderr;
     await release();
     if (e instanceof SbomScanError) throw e;
     throw new SbomScanError(
       "E_CONTAINER_EXPORT",
-      `Exporting container ${container.name}: ${e instanceof Error ? e.message : String(e)}`,
+      `Exporting container ${container.name}: ${errorMessage(e)}`,
       { container: container.id },
       { cause: e },
-    );
-  }
-  const status = await child.status;
-  const why = await stderr;
-  if (!status.success) {
-    await release();
-    throw new SbomScanError(
-      "E_CONTAINER_EXPORT",
-      `docker export ${container.name} failed (${status.code}): ${why.trim()}`,
-      { container: container.id },
     );
   }
   return { container, root, method: "export", skipped, release };

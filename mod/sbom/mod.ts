@@ -62,7 +62,6 @@ export {
   SbomModule,
   type SbomModuleOptions,
   type SbomScanSummary,
-  type SbomStore,
   SEEN_CHECKPOINT,
   seenKeys,
 } from "./module.ts";

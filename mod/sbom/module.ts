@@ -2,14 +2,18 @@ import { getLogger } from "@logtape/logtape";
 import {
   type AlertEvent,
   type Channel,
+  type CheckpointStore,
+  type ContainerLookup,
   errorMessage,
   type Health,
   type MetricSample,
   type Module,
   newEvent,
+  sample,
   type Severity,
 } from "../core/mod.ts";
-import type { SbomConfig } from "../config/mod.ts";
+import * as M from "./metrics.ts";
+import type { SbomConfig } from "./spec.ts";
 import type { Finding, VulnSeverity } from "./finding.ts";
 import { openVulnDb, type VulnDb } from "./osv/mod.ts";
 import { meetsThreshold } from "./severity/mod.ts";
@@ -25,12 +29,6 @@ export interface SbomChannels {
   alerts?: Channel<AlertEvent>;
 }
 
-/** The part of the agent's store the scanner uses (structural, so tests may pass a stub). */
-export interface SbomStore {
-  getCheckpoint(key: string): Promise<string | undefined>;
-  setCheckpoint(key: string, value: string): Promise<void>;
-}
-
 /** Settings that are not config keys. */
 export interface SbomModuleOptions {
   /** general.state_dir: a container export's temporary files go under it. */
@@ -44,8 +42,13 @@ export interface SbomModuleOptions {
    * (default 30 days).
    */
   forgetAfterMs?: number;
-  /** How containers are reached (the docker CLI, timeouts). */
+  /** How a container's export is kept (temporary directory, size cap, timeout). */
   container?: ContainerFsOptions;
+  /**
+   * The shared container inventory (the `containers` service): which containers run, and
+   * their filesystems. Without it, `scan_containers` has nothing to scan.
+   */
+  containers?: ContainerLookup;
 }
 
 /** What one scan cycle did. */
@@ -169,7 +172,7 @@ export class SbomModule implements Module {
   readonly name = "sbom";
   #cfg: SbomConfig;
   #ch: SbomChannels;
-  #store: SbomStore;
+  #store: CheckpointStore;
   #opts: SbomModuleOptions;
   #log = getLogger(["ironpost", "sbom"]);
   #interval?: ReturnType<typeof setInterval>;
@@ -191,7 +194,7 @@ export class SbomModule implements Module {
   constructor(
     cfg: SbomConfig,
     channels: SbomChannels,
-    store: SbomStore,
+    store: CheckpointStore,
     opts: SbomModuleOptions,
   ) {
     this.#cfg = cfg;
@@ -258,89 +261,26 @@ export class SbomModule implements Module {
   metrics(): MetricSample[] {
     const c = this.#counts;
     const out: MetricSample[] = [
-      {
-        name: "ironpost_sbom_scans_total",
-        type: "counter",
-        help: "Scan cycles by result (failed: no database, or a target could not be scanned)",
-        labels: { result: "ok" },
-        value: c.scansOk,
-      },
-      {
-        name: "ironpost_sbom_scans_total",
-        type: "counter",
-        help: "Scan cycles by result (failed: no database, or a target could not be scanned)",
-        labels: { result: "failed" },
-        value: c.scansFailed,
-      },
-      {
-        name: "ironpost_sbom_alerts_total",
-        type: "counter",
-        help: "Alerts raised for findings not seen before",
-        value: c.alerts,
-      },
-      {
-        name: "ironpost_sbom_alerts_dropped_total",
-        type: "counter",
-        help: "Alerts that could not be sent (alerts channel closed); retried next scan",
-        value: c.dropped,
-      },
-      {
-        name: "ironpost_sbom_watch_errors_total",
-        type: "counter",
-        help: "Scan directories that could not be watched for lockfile changes",
-        value: c.watchErrors,
-      },
-      {
-        name: "ironpost_sbom_components",
-        type: "gauge",
-        help: "Components found by the last scan",
-        value: this.#last?.components ?? 0,
-      },
-      {
-        name: "ironpost_sbom_file_errors",
-        type: "gauge",
-        help: "Inventory files the last scan could not read or parse",
-        value: this.#last?.fileErrors ?? 0,
-      },
-      {
-        name: "ironpost_sbom_last_scan_duration_seconds",
-        type: "gauge",
-        help: "Duration of the last scan",
-        value: (this.#last?.durationMs ?? 0) / 1000,
-      },
-      {
-        name: "ironpost_sbom_last_scan_timestamp_seconds",
-        type: "gauge",
-        help: "When the last scan ended (Unix time; 0: none yet)",
-        value: this.#lastAt / 1000,
-      },
-      {
-        name: "ironpost_sbom_seen_findings",
-        type: "gauge",
-        help: "Findings remembered as already alerted on",
-        value: Object.keys(this.#seen?.seen ?? {}).length,
-      },
+      sample(M.SCANS, c.scansOk, { result: "ok" }),
+      sample(M.SCANS, c.scansFailed, { result: "failed" }),
+      sample(M.ALERTS, c.alerts),
+      sample(M.ALERTS_DROPPED, c.dropped),
+      sample(M.WATCH_ERRORS, c.watchErrors),
+      sample(M.COMPONENTS, this.#last?.components ?? 0),
+      sample(M.FILE_ERRORS, this.#last?.fileErrors ?? 0),
+      sample(M.LAST_SCAN_DURATION, (this.#last?.durationMs ?? 0) / 1000),
+      sample(M.LAST_SCAN_TIMESTAMP, this.#lastAt / 1000),
+      sample(M.SEEN_FINDINGS, Object.keys(this.#seen?.seen ?? {}).length),
     ];
     if (this.#dbBuiltAt !== undefined) {
-      out.push({
-        name: "ironpost_sbom_vulndb_age_seconds",
-        type: "gauge",
-        help: "Age of the vulnerability database the last scan used",
-        value: Math.max(0, (Date.now() - this.#dbBuiltAt) / 1000),
-      });
+      out.push(sample(M.VULNDB_AGE, Math.max(0, (Date.now() - this.#dbBuiltAt) / 1000)));
     }
     const bySeverity = new Map<VulnSeverity, number>();
     for (const f of this.#lastFindings) {
       bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
     }
     for (const s of ["critical", "high", "medium", "low", "none", "unknown"] as const) {
-      out.push({
-        name: "ironpost_sbom_findings",
-        type: "gauge",
-        help: "Findings of the last scan by severity",
-        labels: { severity: s },
-        value: bySeverity.get(s) ?? 0,
-      });
+      out.push(sample(M.FINDINGS, bySeverity.get(s) ?? 0, { severity: s }));
     }
     return out;
   }
@@ -447,7 +387,8 @@ export class SbomModule implements Module {
     try {
       const builtAt = Date.parse(db.status().builtAt);
       if (Number.isFinite(builtAt)) this.#dbBuiltAt = builtAt;
-      const options = { db, container };
+      const containers = this.#opts.containers;
+      const options = { db, container, containers };
       for (const dir of onlyDirs ?? this.#cfg.scan_dirs) {
         if (this.#stopping) break;
         try {
@@ -456,9 +397,12 @@ export class SbomModule implements Module {
           summary.failures.push(`${dir}: ${errorMessage(e)}`);
         }
       }
-      if (onlyDirs === undefined && this.#cfg.scan_containers && !this.#stopping) {
+      if (
+        onlyDirs === undefined && this.#cfg.scan_containers && containers !== undefined &&
+        !this.#stopping
+      ) {
         try {
-          for (const c of await listRunningContainers(container)) {
+          for (const c of listRunningContainers(containers)) {
             if (this.#stopping) break;
             try {
               results.push(await scanContainer(c.id, options));

@@ -12,8 +12,8 @@ import {
   EXTRACTORS,
   inventoryDir,
   type InventoryOptions,
-  nodeModulesPackageJson,
 } from "./inventory/mod.ts";
+import { nodeModulesPackageJson } from "./inventory/package_json.ts";
 import {
   type IndexedRecord,
   matchRecord,
@@ -24,6 +24,7 @@ import {
 import { type ScanError, type ScanResult, toScanError } from "./report/json.ts";
 import type { ScanSubject } from "./report/subject.ts";
 import { type ContainerFsOptions, type ContainerRoot, openContainerRoot } from "./container_fs.ts";
+import { type ContainerLookup, errorMessage } from "../core/mod.ts";
 import { SbomScanError } from "./scan_error.ts";
 
 /** A path inside an installed npm package's own folder (`node_modules/x/…`). */
@@ -47,10 +48,8 @@ const INSIDE_NPM_PACKAGE = /(^|\/)node_modules\/(@[^/]+\/)?[^/.][^/]*\//;
  */
 export const SCAN_EXTRACTORS: readonly Extractor[] = EXTRACTORS.map((e) =>
   e === nodeModulesPackageJson ? e : {
-    name: e.name,
-    ecosystem: e.ecosystem,
+    ...e,
     fileRequired: (path: string) => !INSIDE_NPM_PACKAGE.test(path) && e.fileRequired(path),
-    extract: (path, text, ctx) => e.extract(path, text, ctx),
   }
 );
 
@@ -196,8 +195,10 @@ export interface ScanOptions {
    * or unset to read it from the scanned root's `os-release`.
    */
   debianRelease?: string | null;
-  /** How containers are reached. */
+  /** How a container's export is kept. */
   container?: ContainerFsOptions;
+  /** The shared container inventory; container scans need it. */
+  containers?: ContainerLookup;
 }
 
 /** One target's result: a `ScanResult` with what was read. */
@@ -231,18 +232,33 @@ export async function scanDirectory(path: string, options: ScanOptions): Promise
   const started = performance.now();
   const root = await checkDirectory(path);
   const inv = await inventoryDir(root, { extractors: SCAN_EXTRACTORS, ...options.inventory });
-  const debianRelease = options.debianRelease === undefined
-    ? await readDebianRelease(root)
-    : options.debianRelease ?? undefined;
   const subject: ScanSubject = root === "/"
     ? { type: "host", name: hostName() }
     : { type: "directory", name: root };
-  const result: TargetResult = {
+  return await finish(started, root, options, {
     subject,
     components: inv.components,
-    findings: findVulnerabilities(inv.components, options.db, { debianRelease }),
     errors: inv.errors.map(toScanError),
     files: inv.files,
+  });
+}
+
+/**
+ * A target's result from what its inventory found: the findings (matched against the Debian
+ * release the options give, or else the one the root's `os-release` names) and the time taken.
+ */
+async function finish(
+  started: number,
+  root: string,
+  options: ScanOptions,
+  found: Omit<TargetResult, "findings" | "durationMs">,
+): Promise<TargetResult> {
+  const debianRelease = options.debianRelease === undefined
+    ? await readDebianRelease(root)
+    : options.debianRelease ?? undefined;
+  const result: TargetResult = {
+    ...found,
+    findings: findVulnerabilities(found.components, options.db, { debianRelease }),
     durationMs: 0,
   };
   if (debianRelease !== undefined) result.debianRelease = debianRelease;
@@ -274,7 +290,7 @@ async function checkDirectory(path: string): Promise<string> {
     }
     throw new SbomScanError(
       "E_SCAN_TARGET",
-      `${root}: ${e instanceof Error ? e.message : String(e)}`,
+      `${root}: ${errorMessage(e)}`,
       { path: root },
       { cause: e },
     );
@@ -310,7 +326,14 @@ function hostName(): string {
  */
 export async function scanContainer(ref: string, options: ScanOptions): Promise<TargetResult> {
   const started = performance.now();
-  const fs = await openContainerRoot(ref, options.container);
+  if (options.containers === undefined) {
+    throw new SbomScanError(
+      "E_DOCKER",
+      `Cannot scan container ${ref}: no container inventory (the containers service) was given`,
+      { container: ref },
+    );
+  }
+  const fs = await openContainerRoot(ref, options.containers, options.container);
   try {
     const root = fs.root;
     const inv = await inventoryDir(root, {
@@ -321,11 +344,6 @@ export async function scanContainer(ref: string, options: ScanOptions): Promise<
     });
     const inside = (p: string) => p.startsWith(`${root}/`) ? p.slice(root.length) : p;
     const container = { ...fs.container };
-    const components = inv.components.map((c) => ({
-      ...c,
-      origin: { ...c.origin, file: inside(c.origin.file) },
-      container,
-    }));
     const errors: ScanError[] = inv.errors.map((e) => {
       const s = toScanError(e);
       return s.file !== undefined ? { ...s, file: inside(s.file) } : s;
@@ -333,26 +351,22 @@ export async function scanContainer(ref: string, options: ScanOptions): Promise<
     for (const file of fs.skipped) {
       errors.push({ code: "E_TOO_LARGE", message: "File over the export's size cap", file });
     }
-    const debianRelease = options.debianRelease === undefined
-      ? await readDebianRelease(root)
-      : options.debianRelease ?? undefined;
-    const result: TargetResult = {
+    return await finish(started, root, options, {
       subject: {
         type: "container",
         name: container.name,
         image: container.image,
         id: container.id,
       },
-      components,
-      findings: findVulnerabilities(components, options.db, { debianRelease }),
+      components: inv.components.map((c) => ({
+        ...c,
+        origin: { ...c.origin, file: inside(c.origin.file) },
+        container,
+      })),
       errors,
       files: inv.files.map(inside),
       method: fs.method,
-      durationMs: 0,
-    };
-    if (debianRelease !== undefined) result.debianRelease = debianRelease;
-    result.durationMs = performance.now() - started;
-    return result;
+    });
   } finally {
     await fs.release();
   }

@@ -9,13 +9,6 @@ export const REC = { EXEC: 1, EXIT: 2, FILE: 3, NET: 4, COMM: 5 } as const;
 export const REC_TYPE_MAX = 6;
 export const COUNTER_KINDS = ["emitted", "filtered", "lost"] as const;
 export const COUNTER_SLOTS = REC_TYPE_MAX * 3;
-export const REC_NAMES: Record<number, string> = {
-  1: "exec",
-  2: "exit",
-  3: "file",
-  4: "network",
-  5: "comm",
-};
 
 export const FILE_OP = {
   OPEN_WRITE: 1,
@@ -37,6 +30,7 @@ export const FILE_F = {
 
 export const EXEC_F = { ARGS_TRUNCATED: 1 << 0, EXE_TRUNCATED: 1 << 1, CWD_TRUNCATED: 1 << 2 };
 export const NET_OP = { CONNECT: 1, ACCEPT: 2 } as const;
+export const NET_RESULT = { ESTABLISHED: 1, FAILED: 2 } as const;
 export const MATCH = { TRUSTED_EXEC: 1, WATCH: 2, IGNORE: 3, SENSITIVE: 4 } as const;
 export const ENABLE = { EXEC: 1 << 0, FILE: 1 << 1, NET: 1 << 2 } as const;
 
@@ -140,7 +134,7 @@ export function encodePathKey(prefix: string): Uint8Array<ArrayBuffer> {
     throw new RangeError(`path prefix longer than ${LPM_PATH_LEN} bytes: ${prefix}`);
   }
   const key = new Uint8Array(SIZE.path_key);
-  new DataView(key.buffer).setUint32(0, bytes.length * 8, true);
+  new DataView(key.buffer).setUint32(OFFSETS.path_key.prefixlen, bytes.length * 8, true);
   key.set(bytes, OFFSETS.path_key.path);
   return key;
 }

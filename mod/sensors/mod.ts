@@ -6,7 +6,9 @@
 export { type ContainerLookup, type SensorsChannels, SensorsModule } from "./module.ts";
 export type { SensorsOptions } from "./module.ts";
 export { Sensor, type SensorCounters, SensorError, type SensorOptions } from "./sensor.ts";
-export { decodeRecord, normalizePath, type SensorRecord } from "./records.ts";
+export { decodeRecord, type SensorDescriptor, type SensorRecord, SENSORS } from "./descriptors.ts";
+export { normalizePath } from "./records.ts";
+export { SENSOR_METRICS } from "./metrics.ts";
 export * as layout from "./layout.ts";
 export { SENSORS_OBJECT_PATH } from "./object_path.ts";
 export { EventStreams } from "./event_streams.ts";

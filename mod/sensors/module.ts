@@ -11,15 +11,18 @@ import {
   type MetricSample,
   type Module,
   newEvent,
+  sample,
 } from "../core/mod.ts";
-import type { SensorsConfig } from "../config/mod.ts";
+import type { SensorsConfig } from "./spec.ts";
 import { SENSORS_OBJECT_PATH } from "./object_path.ts";
 import { ProcessTable } from "./process_table.ts";
-import type { CommRecord, ProcInfo, SensorRecord } from "./records.ts";
+import type { ProcInfo } from "./records.ts";
+import { type CommRecord, type SensorRecord, toEvent } from "./descriptors.ts";
 import { Sensor, type SensorCounters } from "./sensor.ts";
-import { commEvent, type EventContext, execEvent, fileEvent, netEvent } from "./to_event.ts";
+import type { EventContext } from "./to_event.ts";
 import { UserNames } from "./users.ts";
 import { EventStreams } from "./event_streams.ts";
+import * as metric from "./metrics.ts";
 
 /**
  * How long the reader sleeps between reads. The kernel wakes it earlier only when an
@@ -182,40 +185,14 @@ export class SensorsModule implements Module {
     const out: MetricSample[] = [];
     for (const c of this.counters()) {
       for (const kind of ["emitted", "filtered", "lost"] as const) {
-        out.push({
-          name: `ironpost_sensor_records_${kind}_total`,
-          type: "counter",
-          help: `Kernel sensor records ${kind} (lost: ring buffer full)`,
-          labels: { type: c.type },
-          value: Number(c[kind]),
-        });
+        out.push(sample(metric.RECORDS[kind], c[kind], { type: c.type }));
       }
     }
     out.push(
-      {
-        name: "ironpost_sensor_events_delivered_total",
-        type: "counter",
-        help: "HostEvents handed to the host channel",
-        value: this.#delivered,
-      },
-      {
-        name: "ironpost_sensor_process_table_entries",
-        type: "gauge",
-        help: "Processes in the sensors' process table",
-        value: this.#table.size,
-      },
-      {
-        name: "ironpost_sensor_masquerades_total",
-        type: "counter",
-        help: "Processes whose /proc view disagreed with the kernel's record",
-        value: this.#masquerades,
-      },
-      {
-        name: "ironpost_sensor_stream_dropped_total",
-        type: "counter",
-        help: "Events not written to a slow /events reader",
-        value: this.#streams.dropped,
-      },
+      sample(metric.EVENTS_DELIVERED, this.#delivered),
+      sample(metric.PROCESS_TABLE_ENTRIES, this.#table.size),
+      sample(metric.MASQUERADES, this.#masquerades),
+      sample(metric.STREAM_DROPPED, this.#streams.dropped),
     );
     return out;
   }
@@ -333,23 +310,8 @@ export class SensorsModule implements Module {
         await this.#opts.containers.resolveCgroup(name);
       }
     }
-    const e = this.#toEvent(r);
+    const e = toEvent(this.#context, r);
     if (e) await this.#emit(e);
-  }
-
-  #toEvent(r: SensorRecord): HostEvent | undefined {
-    switch (r.type) {
-      case "exec":
-        return execEvent(this.#context, r);
-      case "exit":
-        return undefined; // not sent by this object; decoded for older/newer ones
-      case "file":
-        return fileEvent(this.#context, r);
-      case "network":
-        return netEvent(this.#context, r);
-      case "comm":
-        return commEvent(this.#context, r);
-    }
   }
 
   async #emit(e: HostEvent): Promise<void> {

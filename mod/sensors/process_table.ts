@@ -6,7 +6,7 @@
  * entry to the end).
  */
 import { procArgv, readProcLink } from "../../ffi/procfs.ts";
-import type { ExecRecord } from "./records.ts";
+import type { ExecRecord } from "./descriptors.ts";
 
 export interface ProcEntry {
   pid: number;

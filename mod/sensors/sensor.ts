@@ -5,11 +5,12 @@
  * Policy (what to report, how to turn records into events) lives in module.ts.
  */
 import * as bpf from "../../ffi/libbpf.ts";
-import { BpfError } from "../../ffi/errno.ts";
+import { BpfError, EAGAIN } from "../../ffi/errno.ts";
 import { statIno } from "../../ffi/procfs.ts";
 import { epollWaitAsync } from "../../ffi/libc.ts";
 import { IronpostError } from "../core/mod.ts";
 import {
+  COMM_LEN,
   COUNTER_KINDS,
   COUNTER_SLOTS,
   ENABLE,
@@ -18,10 +19,11 @@ import {
   encodePathKey,
   MATCH,
   OFFSETS,
-  REC_NAMES,
+  REC_PATH_LEN,
   SIZE,
 } from "./layout.ts";
-import { decodeRecord, type SensorRecord } from "./records.ts";
+import { decodeRecord, programsFor, type SensorRecord, SENSORS } from "./descriptors.ts";
+import { cstring } from "./records.ts";
 
 export interface SensorOptions {
   exec: boolean;
@@ -37,14 +39,6 @@ export interface SensorOptions {
   ringbufBytes: number;
   processTableSize: number;
 }
-
-/** Which programs serve which sensor (the rest of the object is shared maps). */
-const PROGRAMS: Record<"exec" | "file" | "network", RegExp> = {
-  exec: /^(on_(exec|exit|rename)|(enter|exit)_(execve|execveat))$/,
-  file:
-    /^(enter|exit)_(open|openat|openat2|creat|unlink|unlinkat|fchmodat|fchmodat2|chmod|fchownat|chown|lchown|fchmod|fchown|renameat2|renameat|rename)$/,
-  network: /^(on_sock_state|exit_accept4|exit_accept)$/,
-};
 
 export class SensorError extends IronpostError {}
 
@@ -90,7 +84,7 @@ export class Sensor {
       try {
         return Sensor.#open(object, o);
       } catch (err) {
-        if (!(err instanceof BpfError && err.errno === 11) || attempt >= 5) throw err;
+        if (!(err instanceof BpfError && err.errno === EAGAIN) || attempt >= 5) throw err;
       }
     }
   }
@@ -108,21 +102,17 @@ export class Sensor {
       bpf.mapSetInitialValue(rodata, encodeConfig(o.agentPid, enable, o.ringbufBytes / 8));
       bpf.mapSetMaxEntries(maps.get("events")!, o.ringbufBytes);
       bpf.mapSetMaxEntries(maps.get("procs")!, o.processTableSize);
+      // Only the programs of the enabled sensors (descriptors.ts) load; the rest is maps.
+      const wanted = programsFor(o);
       const programs = bpf.listPrograms(opened.obj);
-      for (const [name, prog] of programs) {
-        const wanted = (o.exec && PROGRAMS.exec.test(name)) ||
-          (o.file && PROGRAMS.file.test(name)) || (o.network && PROGRAMS.network.test(name));
-        bpf.programSetAutoload(prog, wanted);
-      }
+      for (const [name, prog] of programs) bpf.programSetAutoload(prog, wanted.has(name));
       bpf.objectLoad(opened, "sensors");
       const fds: Record<string, number> = {};
       for (const [name, map] of maps) fds[name] = bpf.mapFd(map);
       sensor = new Sensor(opened.obj, fds, bpf.numPossibleCpus());
       sensor.#fill(o);
       for (const [name, prog] of programs) {
-        const wanted = (o.exec && PROGRAMS.exec.test(name)) ||
-          (o.file && PROGRAMS.file.test(name)) || (o.network && PROGRAMS.network.test(name));
-        if (wanted) sensor.#links.push(bpf.programAttach(prog, name));
+        if (wanted.has(name)) sensor.#links.push(bpf.programAttach(prog, name));
       }
       return sensor;
     } catch (err) {
@@ -166,12 +156,7 @@ export class Sensor {
   poll(onRecord: (r: SensorRecord) => void): number {
     // libbpf keeps the first callback; each poll's handler is swapped in behind it.
     this.#onRecord = onRecord;
-    this.#ring ??= bpf.ringBufferNew(this.#fds.events, (raw) => {
-      const r = decodeRecord(raw);
-      if (r) this.#onRecord(r);
-      else this.#undecodable++;
-    });
-    const n = bpf.ringBufferConsume(this.#ring);
+    const n = bpf.ringBufferConsume(this.#ringBuffer());
     this.#onRecord = () => {};
     return n;
   }
@@ -181,13 +166,18 @@ export class Sensor {
    * the event loop stays free and an idle agent does not poll).
    */
   async wait(timeoutMs: number): Promise<void> {
+    this.#epfd ??= bpf.ringBufferEpollFd(this.#ringBuffer());
+    await epollWaitAsync(this.#epfd, timeoutMs);
+  }
+
+  /** The ring buffer's reader, made on first use; it decodes into the current handler. */
+  #ringBuffer(): bpf.RingBuffer {
     this.#ring ??= bpf.ringBufferNew(this.#fds.events, (raw) => {
       const r = decodeRecord(raw);
       if (r) this.#onRecord(r);
       else this.#undecodable++;
     });
-    this.#epfd ??= bpf.ringBufferEpollFd(this.#ring);
-    await epollWaitAsync(this.#epfd, timeoutMs);
+    return this.#ring;
   }
 
   get undecodable(): number {
@@ -206,9 +196,8 @@ export class Sensor {
       for (let c = 0; c < this.#cpus; c++) sums[slot] += v.getBigUint64(c * 8, true);
     }
     const out: SensorCounters[] = [];
-    for (const [type, name] of Object.entries(REC_NAMES)) {
-      const t = Number(type);
-      const at = (k: (typeof COUNTER_KINDS)[number]) => sums[t * 3 + COUNTER_KINDS.indexOf(k)];
+    for (const { name, rec } of SENSORS) {
+      const at = (k: (typeof COUNTER_KINDS)[number]) => sums[rec * 3 + COUNTER_KINDS.indexOf(k)];
       out.push({ type: name, emitted: at("emitted"), filtered: at("filtered"), lost: at("lost") });
     }
     return out;
@@ -219,12 +208,6 @@ export class Sensor {
     const key = new Uint8Array(4);
     const next = new Uint8Array(4);
     const value = new Uint8Array(SIZE.proc_entry);
-    const dec = new TextDecoder();
-    const str = (off: number, len: number) => {
-      const s = value.subarray(off, off + len);
-      const z = s.indexOf(0);
-      return dec.decode(z < 0 ? s : s.subarray(0, z));
-    };
     let first = true;
     while (bpf.mapNextKey(this.#fds.procs, first ? null : key, next)) {
       first = false;
@@ -233,8 +216,8 @@ export class Sensor {
       const v = new DataView(value.buffer);
       yield {
         pid: new DataView(key.buffer).getUint32(0, true),
-        exe: str(OFFSETS.proc_entry.exe, 256),
-        comm: str(OFFSETS.proc_entry.comm, 16),
+        exe: cstring(value, OFFSETS.proc_entry.exe, REC_PATH_LEN),
+        comm: cstring(value, OFFSETS.proc_entry.comm, COMM_LEN),
         startNs: v.getBigUint64(OFFSETS.proc_entry.start_ns, true),
       };
     }

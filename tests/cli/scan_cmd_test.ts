@@ -290,11 +290,20 @@ Deno.test("ironpost scan", async (t) => {
       try {
         const denied = await scan(["--container", name], []);
         assertEquals(denied.code, 2);
-        assertMatch(denied.stderr, /--allow-run=docker/);
+        assertMatch(denied.stderr, /--allow-net=unix:/);
 
-        const r = await scan(
-          ["--container", name, "--format", "json", "--fail-on", "never"],
-          ["--allow-run=docker", "--allow-read=/var/lib/docker"],
+        // With container scans in the config, the derived flags hold the container
+        // inventory's grants (the Docker socket, dockerode's env) and Docker's data root.
+        const withContainers = `${dir}/containers.toml`;
+        await Deno.writeTextFile(
+          withContainers,
+          (await Deno.readTextFile(config)) + "enabled = true\nscan_containers = true\n",
+        );
+        const r = await runAgent(
+          ["scan", "--config", withContainers, "--container", name, "--format", "json"].concat(
+            ["--fail-on", "never"],
+          ),
+          { flagsFrom: withContainers },
         );
         assertEquals(r.code, 0, r.stderr);
         const body = JSON.parse(r.stdout);

@@ -5,6 +5,7 @@ import {
   formatDiagnostic,
   loadConfig,
   locateKeys,
+  renderShippedToml,
   SCHEMA,
 } from "../../mod/config/mod.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
@@ -160,6 +161,15 @@ Deno.test("the shipped config documents every key with a comment", async () => {
   }
   const { warnings } = await loadConfig({ path: `${ROOT}config/ironpost.toml`, env: noEnv });
   assertEquals(warnings, []);
+});
+
+Deno.test("the shipped config is exactly what the capability specs generate", async () => {
+  const text = await Deno.readTextFile(`${ROOT}config/ironpost.toml`);
+  assertEquals(
+    text,
+    renderShippedToml(),
+    "config/ironpost.toml and the specs disagree: run deno task config:toml and commit it",
+  );
 });
 
 Deno.test("the documented server example validates with the filter enabled", async () => {

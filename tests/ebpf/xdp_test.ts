@@ -3,7 +3,8 @@
  * end of a veth pair, real packets from a namespace, real drops counted by the kernel.
  */
 import { type ActionEvent, Channel, type PacketEvent } from "../../mod/core/mod.ts";
-import { type EbpfConfig, loadConfig } from "../../mod/config/mod.ts";
+import { loadConfig } from "../../mod/config/mod.ts";
+import type { EbpfConfig } from "../../mod/ebpf/spec.ts";
 import { EbpfModule } from "../../mod/ebpf/mod.ts";
 import { SqliteStore } from "../../mod/store/mod.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";

@@ -49,8 +49,8 @@ interface StatusKernel {
 }
 
 Deno.test("kernel facilities: probed, tracefs mounted when missing, host untouched", async (t) => {
-  await t.step("the probe reports every facility with a state and a path", () => {
-    const report = probeFacilities();
+  await t.step("the probe reports every facility with a state and a path", async () => {
+    const report = await probeFacilities();
     assertEquals(report.map((f) => f.name), [...KERNEL_FACILITIES]);
     for (const f of report) {
       assert(["ok", "mounted", "missing", "unknown"].includes(f.state), JSON.stringify(f));

@@ -3,7 +3,7 @@
  * private mount and PID namespace, logger(1) and Deno clients over 127.0.0.1 sockets.
  */
 import dgram from "node:dgram";
-import { Channel } from "../../mod/core/mod.ts";
+import { Channel, errorMessage } from "../../mod/core/mod.ts";
 import {
   checkpointsFromStore,
   FileTailSource,
@@ -521,7 +521,7 @@ async function startJournald(): Promise<TestJournald | string> {
     if (!ready()) throw new Error("journald did not create its sockets and journal in 5 s");
   } catch (err) {
     await stop();
-    return `${err instanceof Error ? err.message : err}; journald said: ${await journaldErr}`;
+    return `${errorMessage(err)}; journald said: ${await journaldErr}`;
   }
   return {
     dir,

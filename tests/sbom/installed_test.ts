@@ -4,14 +4,10 @@
  * temporary tree.
  */
 import type { Component } from "../../mod/sbom/component.ts";
-import {
-  dpkgStatus,
-  extractFile,
-  inventoryDir,
-  InventoryError,
-  nodeModulesPackageJson,
-  pythonMetadata,
-} from "../../mod/sbom/inventory/mod.ts";
+import { extractFile, inventoryDir, InventoryError } from "../../mod/sbom/inventory/mod.ts";
+import { dpkgStatus } from "../../mod/sbom/inventory/dpkg_status.ts";
+import { nodeModulesPackageJson } from "../../mod/sbom/inventory/package_json.ts";
+import { pythonMetadata } from "../../mod/sbom/inventory/python_metadata.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { requirePart, requireRoot } from "../helpers/require.ts";
 

@@ -8,26 +8,26 @@ import { stringify as toToml } from "smol-toml";
 import { stringify as toYaml } from "yaml";
 import type { Component } from "../../mod/sbom/component.ts";
 import {
-  cargoLock,
-  composerLock,
-  dpkgStatus,
   type ExtractContext,
   extractFile,
   type Extractor,
   EXTRACTORS,
-  gemfileLock,
-  goMod,
   InventoryError,
-  nodeModulesPackageJson,
-  npmLock,
-  pipfileLock,
-  pnpmLock,
-  poetryLock,
-  pythonMetadata,
-  requirementsTxt,
-  uvLock,
-  yarnLock,
 } from "../../mod/sbom/inventory/mod.ts";
+import { cargoLock } from "../../mod/sbom/inventory/cargo_lock.ts";
+import { composerLock } from "../../mod/sbom/inventory/composer_lock.ts";
+import { dpkgStatus } from "../../mod/sbom/inventory/dpkg_status.ts";
+import { gemfileLock } from "../../mod/sbom/inventory/gemfile_lock.ts";
+import { goMod } from "../../mod/sbom/inventory/go_mod.ts";
+import { nodeModulesPackageJson } from "../../mod/sbom/inventory/package_json.ts";
+import { npmLock } from "../../mod/sbom/inventory/npm_lock.ts";
+import { pipfileLock } from "../../mod/sbom/inventory/pipfile_lock.ts";
+import { pnpmLock } from "../../mod/sbom/inventory/pnpm_lock.ts";
+import { poetryLock } from "../../mod/sbom/inventory/poetry_lock.ts";
+import { pythonMetadata } from "../../mod/sbom/inventory/python_metadata.ts";
+import { requirementsTxt } from "../../mod/sbom/inventory/requirements_txt.ts";
+import { uvLock } from "../../mod/sbom/inventory/uv_lock.ts";
+import { yarnLock } from "../../mod/sbom/inventory/yarn_lock.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 
 const LOCKFILES = new URL("../../../shared/data/lockfiles/", import.meta.url);

@@ -5,9 +5,9 @@
  * the registry with the flags its config derives.
  */
 import { type AlertEvent, Channel } from "../../mod/core/mod.ts";
-import { loadConfig, type SbomConfig } from "../../mod/config/mod.ts";
-import { agentPermissions, BUILT_MODULES, Orchestrator } from "../../mod/daemon/mod.ts";
-import { SERVICE_FACTORIES } from "../../mod/daemon/registry.ts";
+import { loadConfig } from "../../mod/config/mod.ts";
+import { agentPermissions, CAPABILITIES, Orchestrator } from "../../mod/daemon/mod.ts";
+import type { SbomConfig } from "../../mod/sbom/spec.ts";
 import { type Finding, SbomModule, SEEN_CHECKPOINT } from "../../mod/sbom/mod.ts";
 import { SqliteStore } from "../../mod/store/mod.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
@@ -204,6 +204,7 @@ Deno.test("the orchestrator runs the sbom module from the registry", async (t) =
     assert(read.includes(dir), read.join(","));
     assert(write.includes(dir), write.join(","));
     assertEquals(flags.find((f) => f.startsWith("--allow-run="))?.includes("docker"), false);
+    assertEquals(flags.find((f) => f.startsWith("--allow-net="))?.includes("docker.sock"), false);
     const withContainers = agentPermissions(
       {
         ...loaded,
@@ -211,16 +212,25 @@ Deno.test("the orchestrator runs the sbom module from the registry", async (t) =
       },
       "/usr/local/bin/ironpost",
     );
-    assertMatch(withContainers.find((f) => f.startsWith("--allow-run="))!, /,docker(,|$)/);
+    // Containers are reached through the shared inventory: Docker's socket, not its CLI.
+    assertMatch(
+      withContainers.find((f) => f.startsWith("--allow-net="))!,
+      /unix:\/var\/run\/docker\.sock/,
+    );
+    assertEquals(
+      withContainers.find((f) => f.startsWith("--allow-run="))?.includes("docker"),
+      false,
+    );
     assertMatch(withContainers.find((f) => f.startsWith("--allow-read="))!, /\/var\/lib\/docker/);
   });
 
   await t.step("alerts reach the store; a restarted agent raises none again", async () => {
     const storePath = `${dir}/ironpost.db`;
-    const sbomOnly = BUILT_MODULES.filter((s) => s.name === "sbom");
+    // The scanner and the services it may ask for (the container inventory).
+    const sbomOnly = CAPABILITIES.filter((s) => s.name === "sbom" || s.kind === "service");
     for (const round of [1, 2]) {
       const store = await SqliteStore.open(storePath);
-      const orch = new Orchestrator(loaded.config, sbomOnly, store, SERVICE_FACTORIES);
+      const orch = new Orchestrator(loaded.config, sbomOnly, store);
       try {
         await orch.start();
         assertEquals(orch.planned, ["sbom"]);

@@ -15,9 +15,10 @@ import {
   scanDirectory,
 } from "../../mod/sbom/mod.ts";
 import { openVulnDb, type VulnDb } from "../../mod/sbom/osv/mod.ts";
+import { ContainerInventory } from "../../mod/containers/mod.ts";
 import { toCycloneDx, validateCycloneDxJson } from "../../mod/sbom/report/mod.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { ensureDocker, removeContainers, runContainer } from "../helpers/docker.ts";
+import { DOCKER_SOCKET, ensureDocker, removeContainers, runContainer } from "../helpers/docker.ts";
 import { exec } from "../helpers/netns.ts";
 import { requirePart } from "../helpers/require.ts";
 import {
@@ -247,6 +248,9 @@ Deno.test("a running container's packages are found", async (t) => {
   const stopped = `${name}-stopped`;
   await removeContainers([name, stopped]);
   const id = await runContainer(name, [], { image });
+  // The shared container inventory, as the agent hands it to the scanner.
+  const containers = new ContainerInventory({ socketPath: DOCKER_SOCKET });
+  await containers.start();
   await withDb(async (db, dir) => {
     try {
       const expected = [
@@ -271,15 +275,15 @@ Deno.test("a running container's packages are found", async (t) => {
         assertEquals(r.errors, []);
       };
 
-      await t.step("listed among the running containers", async () => {
-        const running = await listRunningContainers();
+      await t.step("listed among the running containers", () => {
+        const running = listRunningContainers(containers);
         const me = running.find((c) => c.id === id);
         assert(me !== undefined, "the test container is listed");
         assertEquals([me.name, me.image, me.running], [name, image, true]);
       });
 
       await t.step("through the overlay2 merged directory", async () => {
-        const r = await scanContainer(name, { db });
+        const r = await scanContainer(name, { db, containers });
         assertEquals(r.method, "merged");
         check(r);
       });
@@ -287,6 +291,7 @@ Deno.test("a running container's packages are found", async (t) => {
       await t.step("through docker export, streamed", async () => {
         const r = await scanContainer(id.slice(0, 12), {
           db,
+          containers,
           container: { preferExport: true, tempDir: `${dir}/exports` },
         });
         assertEquals(r.method, "export");
@@ -296,7 +301,7 @@ Deno.test("a running container's packages are found", async (t) => {
       });
 
       await t.step("its CycloneDX validates", async () => {
-        const r = await scanContainer(name, { db });
+        const r = await scanContainer(name, { db, containers });
         const bom = toCycloneDx({
           components: r.components,
           findings: r.findings,
@@ -310,13 +315,14 @@ Deno.test("a running container's packages are found", async (t) => {
       });
 
       await t.step("unknown and stopped containers are typed errors", async () => {
-        const e1 = await assertRejects(scanContainer(`no-such-${Deno.pid}`, { db }));
+        const e1 = await assertRejects(scanContainer(`no-such-${Deno.pid}`, { db, containers }));
         assert(e1 instanceof SbomScanError && e1.code === "E_CONTAINER_NOT_FOUND", String(e1));
         await runContainer(stopped, ["/bin/sh", "-c", "exit 0"], { image });
-        const e2 = await assertRejects(scanContainer(stopped, { db }));
+        const e2 = await assertRejects(scanContainer(stopped, { db, containers }));
         assert(e2 instanceof SbomScanError && e2.code === "E_CONTAINER_NOT_RUNNING", String(e2));
       });
     } finally {
+      await containers.stop();
       await removeContainers([name, stopped]);
     }
   });

@@ -3,7 +3,7 @@
  * processes, real files and a real loopback TCP connection, asserted event by event.
  */
 import { Channel, type HostEvent } from "../../mod/core/mod.ts";
-import { loadConfig, type SensorsConfig } from "../../mod/config/mod.ts";
+import { loadConfig } from "../../mod/config/mod.ts";
 import { SensorsModule } from "../../mod/sensors/mod.ts";
 import { ensureFacilities } from "../../mod/kernel/mod.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -23,9 +23,9 @@ export async function startSensors(toml = "", opts = {}): Promise<Running> {
   await Deno.writeTextFile(`${dir}/c.toml`, `[sensors]\nenabled = true\n${toml}\n`);
   const { config } = await loadConfig({ path: `${dir}/c.toml`, env: () => undefined });
   const host = new Channel<HostEvent>("host", 100_000);
-  const module = new SensorsModule(config.sensors as SensorsConfig, { host }, opts);
+  const module = new SensorsModule(config.sensors, { host }, opts);
   // What the agent does before its modules start (mounts tracefs on a fresh machine).
-  ensureFacilities({ btf: ["sensors"], tracefs: ["sensors"] });
+  await ensureFacilities({ btf: ["sensors"], tracefs: ["sensors"] });
   await module.start();
   const events: HostEvent[] = [];
   let draining = true;

@@ -3,6 +3,7 @@
  * the program's message parser (sshd, sudo, cron, PAM) and the Sigma logsource it implies.
  * @module
  */
+import { errorMessage } from "../../core/mod.ts";
 import type { LogEvent, LogSource } from "../log_event.ts";
 import { AUDITD_LOGSOURCE, auditEvent, AuditGrouper, parseAuditRecord } from "./audit.ts";
 import { parseCronMessage } from "./cron.ts";
@@ -14,8 +15,26 @@ import { parseSudoMessage } from "./sudo.ts";
 import { parseSyslog } from "./syslog.ts";
 import { type ClockOptions, referenceMs } from "./timestamp.ts";
 
-/** The line formats `parseLine` reads. `sshd` is syslog whose every line is sshd's. */
+/**
+ * The line formats `parseLine` reads, and the one word a source uses to say what its lines
+ * are (`RawLine.format`). `sshd` is syslog whose every line is sshd's.
+ */
 export type LineFormat = "syslog" | "sshd" | "auditd" | "journal-json" | "json";
+
+/**
+ * The format of a log file the config does not name one for, from its first line: Linux
+ * audit records (`type=… msg=audit(…)`), else syslog.
+ *
+ * @example
+ * ```ts
+ * import { sniffFormat } from "./dispatch.ts";
+ * console.assert(sniffFormat("type=EOE msg=audit(1700000000.123:456): ") === "auditd");
+ * console.assert(sniffFormat("Jan  1 00:00:00 h sshd[1]: x") === "syslog");
+ * ```
+ */
+export function sniffFormat(firstLine: string): LineFormat {
+  return firstLine.startsWith("type=") && firstLine.includes("msg=audit(") ? "auditd" : "syslog";
+}
 
 /** Options of `parseLine` and `LineParser`. */
 export interface ParseOptions extends ClockOptions {
@@ -183,7 +202,7 @@ export function parseLine(line: string, opts: ParseOptions): LogEvent {
     } catch {
       ts = new Date().toISOString();
     }
-    const reason = `parser error: ${err instanceof Error ? err.message : String(err)}`;
+    const reason = `parser error: ${errorMessage(err)}`;
     const logsource = opts.source === "auditd"
       ? { ...AUDITD_LOGSOURCE }
       : logsourceOf(opts.source === "sshd" ? "sshd" : "syslog");

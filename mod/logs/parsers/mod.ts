@@ -11,6 +11,7 @@ export {
   parseLine,
   type ParseOptions,
   serviceOf,
+  sniffFormat,
 } from "./dispatch.ts";
 export {
   AUDITD_LOGSOURCE,

@@ -7,11 +7,15 @@ import { type Fields, setRemote } from "./event.ts";
 
 const PREFIX_RE = /^pam_unix\(([^:()]*)(?::([^()]*))?\):\s*(.*)$/s;
 const OPENED_RE = /^session opened for user (.+?)(?:\(uid=(\d+)\))?(?: by (.*?)\(uid=(\d+)\))?$/;
-const CLOSED_RE = /^session closed for user (.+)$/;
 const AUTH_FAILURE_RE = /^authentication failure;\s*(.*)$/;
-const PASSWORD_CHANGED_RE = /^password changed for (.+)$/;
-const EXPIRED_RE = /^account (.+?) has expired/;
-const BAD_USERNAME_RE = /^bad username \[(.*)\]$/;
+
+/** Messages that say an event and its user only; refusals have `Outcome: failure`. */
+const USER_EVENTS: readonly { re: RegExp; type: string; failure?: true }[] = [
+  { re: /^session closed for user (.+)$/, type: "session_closed" },
+  { re: /^password changed for (.+)$/, type: "password_changed" },
+  { re: /^account (.+?) has expired/, type: "account_expired", failure: true },
+  { re: /^bad username \[(.*)\]$/, type: "bad_username", failure: true },
+];
 
 /**
  * `key=value` pairs as PAM logs them (`logname= uid=0 … rhost=10.0.0.1  user=root`): values
@@ -74,9 +78,6 @@ export function parsePamMessage(message: string, service?: string): Fields | und
     if (m[2] !== undefined) f.uid = m[2];
     if (m[3]) f.by_user = m[3];
     if (m[4] !== undefined) f.by_uid = m[4];
-  } else if ((m = CLOSED_RE.exec(text))) {
-    f.EventType = "session_closed";
-    f.User = m[1];
   } else if ((m = AUTH_FAILURE_RE.exec(text))) {
     f.EventType = "auth_failure";
     f.Outcome = "failure";
@@ -87,17 +88,14 @@ export function parsePamMessage(message: string, service?: string): Fields | und
   } else if (text === "check pass; user unknown") {
     f.EventType = "user_unknown";
     f.Outcome = "failure";
-  } else if ((m = PASSWORD_CHANGED_RE.exec(text))) {
-    f.EventType = "password_changed";
-    f.User = m[1];
-  } else if ((m = EXPIRED_RE.exec(text))) {
-    f.EventType = "account_expired";
-    f.Outcome = "failure";
-    f.User = m[1];
-  } else if ((m = BAD_USERNAME_RE.exec(text))) {
-    f.EventType = "bad_username";
-    f.Outcome = "failure";
-    f.User = m[1];
+  } else {
+    for (const e of USER_EVENTS) {
+      if (!(m = e.re.exec(text))) continue;
+      f.EventType = e.type;
+      if (e.failure) f.Outcome = "failure";
+      f.User = m[1];
+      break;
+    }
   }
   return f;
 }

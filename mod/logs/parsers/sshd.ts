@@ -5,6 +5,16 @@
 import { type Fields, setRemote, toInt } from "./event.ts";
 import { pamKeyValues } from "./pam.ts";
 
+/** The event types that are failed authentications (`Outcome: failure`). */
+const FAILED_TYPES = [
+  "failed_password",
+  "failed_auth",
+  "invalid_user",
+  "user_not_allowed",
+  "auth_failure",
+  "max_auth_exceeded",
+] as const;
+
 /**
  * The `EventType` values `parseSshdMessage` sets; stable names rules and tests match on.
  * `Outcome` is set only for authentication results: `success` for `accepted`, `failure`
@@ -12,12 +22,7 @@ import { pamKeyValues } from "./pam.ts";
  */
 export const SSHD_EVENT_TYPES = [
   "accepted",
-  "failed_password",
-  "failed_auth",
-  "invalid_user",
-  "user_not_allowed",
-  "auth_failure",
-  "max_auth_exceeded",
+  ...FAILED_TYPES,
   "pam_max_retries",
   "break_in_attempt",
   "disconnect",
@@ -33,14 +38,7 @@ export const SSHD_EVENT_TYPES = [
 /** One of `SSHD_EVENT_TYPES`. */
 export type SshdEventType = typeof SSHD_EVENT_TYPES[number];
 
-const FAILURE = new Set<string>([
-  "failed_password",
-  "failed_auth",
-  "invalid_user",
-  "user_not_allowed",
-  "auth_failure",
-  "max_auth_exceeded",
-]);
+const FAILURE = new Set<string>(FAILED_TYPES);
 
 // User names are attacker-chosen and may hold spaces (loghub has "Invalid user  0101"), so
 // they are matched greedily up to the address and port sshd appends at the end.
@@ -184,18 +182,14 @@ function classify(input: string): Fields | undefined {
     f.Preauth = m[5] !== undefined;
     return f;
   }
-  if ((m = DISCONNECTED_RE.exec(msg))) {
-    f.EventType = "disconnect";
+  // "Disconnected from user …" and "Connection closed by user …" name the same parts.
+  const disconnected = DISCONNECTED_RE.exec(msg);
+  if ((m = disconnected ?? CLOSED_USER_RE.exec(msg))) {
+    const preauth = m[6] !== undefined;
+    f.EventType = disconnected ? "disconnect" : preauth ? "preauth_close" : "connection_closed";
     user(f, m[2] ?? m[3], m[1] === "invalid");
     remote(f, m[4], m[5]);
-    f.Preauth = m[6] !== undefined;
-    return f;
-  }
-  if ((m = CLOSED_USER_RE.exec(msg))) {
-    f.EventType = m[6] !== undefined ? "preauth_close" : "connection_closed";
-    user(f, m[2] ?? m[3], m[1] === "invalid");
-    remote(f, m[4], m[5]);
-    f.Preauth = m[6] !== undefined;
+    f.Preauth = preauth;
     return f;
   }
   if ((m = CLOSED_RE.exec(msg))) {

@@ -88,22 +88,18 @@ export function parseCondition(
       return t;
     };
 
-    const expr = (): ConditionNode => {
-      const args = [and()];
-      while (peek() === "or") {
+    /** Operands of `op` (`or` binds looser than `and`), each parsed by `operand`. */
+    const chain = (op: "or" | "and", operand: () => ConditionNode): ConditionNode => {
+      const args = [operand()];
+      while (peek() === op) {
         i++;
-        args.push(and());
+        args.push(operand());
       }
-      return args.length === 1 ? args[0] : { op: "or", args };
+      return args.length === 1 ? args[0] : { op, args };
     };
-    const and = (): ConditionNode => {
-      const args = [unary()];
-      while (peek() === "and") {
-        i++;
-        args.push(unary());
-      }
-      return args.length === 1 ? args[0] : { op: "and", args };
-    };
+    const expr = (): ConditionNode =>
+      chain("or", and);
+    const and = (): ConditionNode => chain("and", unary);
     const unary = (): ConditionNode => {
       if (peek() === "not") {
         i++;
@@ -134,9 +130,7 @@ export function parseCondition(
         i += 2;
         const target = expect('an identifier pattern or "them" after "of"');
         i++;
-        const visible = identifiers.filter((n) =>
-          !n.startsWith("_")
-        );
+        const visible = identifiers.filter((n) => !n.startsWith("_"));
         let names: string[];
         if (target.text.toLowerCase() === "them") names = visible;
         else {

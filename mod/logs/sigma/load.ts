@@ -4,7 +4,7 @@
  * others still load).
  */
 import type { Severity } from "../../core/mod.ts";
-import { SEVERITIES } from "../../core/mod.ts";
+import { errorMessage, SEVERITIES } from "../../core/mod.ts";
 import { compileDetection } from "./compile.ts";
 import { parseCorrelation, type ParsedCorrelation, type RuleRef } from "./correlation_rule.ts";
 import { didYouMean, RuleError } from "./errors.ts";
@@ -53,7 +53,7 @@ export async function loadRules(paths: string[]): Promise<LoadResult> {
     try {
       files = (await Deno.stat(path)).isDirectory ? await ruleFiles(path) : [path];
     } catch (e) {
-      acc.errors.push(new RuleError("E_READ", path, 0, 0, `Cannot read: ${errorText(e)}`));
+      acc.errors.push(new RuleError("E_READ", path, 0, 0, `Cannot read: ${errorMessage(e)}`));
       continue;
     }
     for (const file of files) {
@@ -61,7 +61,7 @@ export async function loadRules(paths: string[]): Promise<LoadResult> {
       try {
         text = await Deno.readTextFile(file);
       } catch (e) {
-        acc.errors.push(new RuleError("E_READ", file, 0, 0, `Cannot read: ${errorText(e)}`));
+        acc.errors.push(new RuleError("E_READ", file, 0, 0, `Cannot read: ${errorMessage(e)}`));
         continue;
       }
       acc.addText(text, file);
@@ -97,10 +97,6 @@ async function ruleFiles(dir: string): Promise<string[]> {
     else if (e.isFile && /\.ya?ml$/i.test(e.name)) out.push(p);
   }
   return out;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 interface PendingCorrelation {

@@ -1,79 +1,30 @@
 /**
  * One detection item (`Field|mod|mod: value or values`) compiled to a predicate, following the
- * Sigma modifiers appendix (v2.1). Modifiers apply left to right, as the specification says;
- * what cannot work (unknown names, conflicting or misplaced modifiers, values of the wrong
- * type, bad regexes and CIDRs) is reported with the position of the modifier or value at
- * fault.
+ * Sigma modifiers appendix (v2.1). Modifiers (`modifier_table.ts`) apply left to right, as
+ * the specification says; what cannot work (unknown names, conflicting or misplaced
+ * modifiers, values of the wrong type, bad regexes and CIDRs) is reported with the position
+ * of the modifier or value at fault. What a class of modifiers may be combined with is
+ * decided here; what one modifier does is its table entry.
  */
 import { maskBytes, parseCidr, parseIp } from "../../core/mod.ts";
 import { didYouMean, RuleError } from "./errors.ts";
 import type { EventView } from "./fields.ts";
 import { posIn } from "./nodes.ts";
 import type { Pos, YNode, YScalar } from "./nodes.ts";
-import { compileRegex } from "./regex.ts";
 import {
-  compileWildcards,
-  hasWildcards,
-  parseWildcards,
-  STAR,
-  type Token,
-  windash,
-} from "./wildcard.ts";
+  type Alt,
+  type ModClass,
+  type Modifier,
+  modifier,
+  MODIFIER_NAMES,
+} from "./modifier_table.ts";
+import { compileRegex, type RegexFlags } from "./regex.ts";
+import { compileWildcards, parseWildcards } from "./wildcard.ts";
+
+export { base64Offsets, MODIFIER_NAMES } from "./modifier_table.ts";
 
 /** A compiled test of one event. */
 export type Predicate = (v: EventView) => boolean;
-
-type ModClass =
-  | "wrap"
-  | "all"
-  | "cased"
-  | "neq"
-  | "transform"
-  | "re"
-  | "resub"
-  | "cidr"
-  | "exists"
-  | "fieldref"
-  | "compare"
-  | "time"
-  | "unsupported";
-
-const CLASS: Record<string, ModClass> = {
-  contains: "wrap",
-  startswith: "wrap",
-  endswith: "wrap",
-  all: "all",
-  cased: "cased",
-  neq: "neq",
-  windash: "transform",
-  base64: "transform",
-  base64offset: "transform",
-  utf16le: "transform",
-  utf16be: "transform",
-  utf16: "transform",
-  wide: "transform",
-  re: "re",
-  i: "resub",
-  m: "resub",
-  s: "resub",
-  cidr: "cidr",
-  exists: "exists",
-  fieldref: "fieldref",
-  lt: "compare",
-  lte: "compare",
-  gt: "compare",
-  gte: "compare",
-  minute: "time",
-  hour: "time",
-  day: "time",
-  week: "time",
-  month: "time",
-  year: "time",
-  expand: "unsupported",
-};
-
-/** Every modifier name this engine knows (`expand` is known but refused). */
-export const MODIFIER_NAMES: readonly string[] = Object.keys(CLASS);
 
 /** What the value classes may be combined with; the key is the item's kind. */
 const ALLOWED: Record<string, readonly ModClass[]> = {
@@ -91,6 +42,7 @@ const FIELD_ONLY = new Set(["cidr", "exists", "fieldref", "compare", "time"]);
 
 interface Mod {
   name: string;
+  def: Modifier;
   cls: ModClass;
   pos: Pos;
 }
@@ -134,20 +86,16 @@ export function compileItem(
   for (const name of parts.slice(1)) {
     const pos = posIn(item.keyNode, offset);
     offset += name.length + 1;
-    const cls = CLASS[name];
-    if (cls === undefined) {
+    const def = modifier(name);
+    if (def === undefined) {
       bad("E_MODIFIER", pos, `Unknown modifier "${name}"${didYouMean(name, MODIFIER_NAMES)}`);
       continue;
     }
-    if (cls === "unsupported") {
-      bad(
-        "E_UNSUPPORTED",
-        pos,
-        `Modifier "${name}" needs placeholder values from a processing pipeline, which Ironpost does not have`,
-      );
+    if (def.cls === "unsupported") {
+      bad("E_UNSUPPORTED", pos, `Modifier "${name}" ${def.why}`);
       continue;
     }
-    mods.push({ name, cls, pos });
+    mods.push({ name, def, cls: def.cls, pos });
   }
   if (!ok) return undefined;
 
@@ -307,12 +255,6 @@ function compileValue(spec: ValueSpec, v: YScalar): Predicate | undefined {
   return compileString(spec, v);
 }
 
-interface Alt {
-  tokens: Token[];
-  /** The literal tokens are bytes (one char per byte) after a utf16 modifier. */
-  binary: boolean;
-}
-
 function compileString(spec: ValueSpec, v: YScalar): Predicate | undefined {
   const { field, ctx } = spec;
   const text = typeof v.value === "string" ? v.value : v.source;
@@ -323,14 +265,15 @@ function compileString(spec: ValueSpec, v: YScalar): Predicate | undefined {
   let shaped = false;
   let wrapped = false;
   for (const m of spec.mods) {
-    if (m.cls === "wrap") {
+    const def = m.def;
+    if (def.cls === "wrap") {
       wrapped = shaped = true;
-      alts = alts.map((a) => ({ ...a, tokens: wrap(m.name, a.tokens) }));
-    } else if (m.cls === "transform") {
+      alts = alts.map((a) => ({ ...a, tokens: def.wrap(a.tokens) }));
+    } else if (def.cls === "transform") {
       shaped = true;
       const next: Alt[] = [];
       for (const a of alts) {
-        const r = transform(m, a);
+        const r = def.apply(a, m.name);
         if (typeof r === "string") return fail(ctx, "E_VALUE", v.pos, r);
         next.push(...r);
       }
@@ -339,7 +282,7 @@ function compileString(spec: ValueSpec, v: YScalar): Predicate | undefined {
   }
   // Keywords are searched for anywhere in the text, unless a modifier anchored them.
   if (field === "" && !wrapped) {
-    alts = alts.map((a) => ({ ...a, tokens: wrap("contains", a.tokens) }));
+    alts = alts.map((a) => ({ ...a, tokens: CONTAINS.wrap(a.tokens) }));
   }
   const matchers = alts.map((a) => compileWildcards(a.tokens, !spec.cased));
   const test = matchers.length === 1 ? matchers[0] : (t: string) => matchers.some((m) => m(t));
@@ -352,83 +295,13 @@ function compileString(spec: ValueSpec, v: YScalar): Predicate | undefined {
   return byText;
 }
 
-function wrap(name: string, t: Token[]): Token[] {
-  if (name === "contains") return [STAR, ...t, STAR];
-  if (name === "startswith") return [...t, STAR];
-  return [STAR, ...t];
-}
-
-function transform(m: Mod, a: Alt): Alt[] | string {
-  switch (m.name) {
-    case "windash":
-      return [{ ...a, tokens: windash(a.tokens) }];
-    case "base64":
-    case "base64offset": {
-      if (hasWildcards(a.tokens)) {
-        return `"${m.name}" cannot encode wildcards or windash characters; put "contains" after it`;
-      }
-      const bytes = toBytes(a);
-      if (m.name === "base64") return [{ tokens: [b64(bytes)], binary: false }];
-      return base64Offsets(bytes).map((s) => ({ tokens: [s], binary: false }));
-    }
-    default: {
-      // utf16le, wide, utf16be, utf16: text to UTF-16 bytes, one char per byte.
-      const be = m.name === "utf16be";
-      const tokens = a.tokens.map((t) => {
-        if (typeof t !== "string") return t;
-        let out = "";
-        for (let i = 0; i < t.length; i++) {
-          const c = t.charCodeAt(i);
-          const [lo, hi] = [String.fromCharCode(c & 0xff), String.fromCharCode(c >> 8)];
-          out += be ? hi + lo : lo + hi;
-        }
-        return out;
-      });
-      if (m.name === "utf16") {
-        if (typeof tokens[0] === "string") tokens[0] = "\xff\xfe" + tokens[0];
-        else tokens.unshift("\xff\xfe");
-      }
-      return [{ tokens, binary: true }];
-    }
-  }
-}
-
-function toBytes(a: Alt): Uint8Array {
-  const s = a.tokens.join("");
-  if (!a.binary) return new TextEncoder().encode(s);
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-/**
- * The three forms `bytes` takes inside a longer base64 text, one per alignment, with the
- * characters that depend on the neighbours cut off (pySigma's offsets).
- */
-export function base64Offsets(bytes: Uint8Array): string[] {
-  const start = [0, 2, 3];
-  const end = [undefined, -3, -2];
-  const out: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const padded = new Uint8Array(i + bytes.length);
-    padded.fill(0x20, 0, i);
-    padded.set(bytes, i);
-    out.push(b64(padded).slice(start[i], end[(bytes.length + i) % 3]));
-  }
-  return out;
-}
+/** How keywords are searched for, unless a modifier anchored them. */
+const CONTAINS = modifier("contains") as Extract<Modifier, { cls: "wrap" }>;
 
 function compileRe(spec: ValueSpec, v: YScalar): Predicate | undefined {
   const pattern = typeof v.value === "string" ? v.value : v.source;
-  const flags = {
-    i: spec.mods.some((m) => m.name === "i"),
-    m: spec.mods.some((m) => m.name === "m"),
-    s: spec.mods.some((m) => m.name === "s"),
-  };
+  const flags: RegexFlags = {};
+  for (const { def } of spec.mods) if (def.cls === "resub") flags[def.flag] = true;
   const re = compileRegex(pattern, flags);
   if (typeof re === "string") return fail(spec.ctx, "E_REGEX", v.pos, re);
   // Regexes see the text as written: their case rules are their own.
@@ -456,16 +329,13 @@ function compileFieldref(spec: ValueSpec, v: YScalar): Predicate | undefined {
   }
   const other = v.value;
   const { field, cased } = spec;
-  const how = spec.mods.find((m) => m.cls === "wrap")?.name;
+  const how = wrapOf(spec.mods);
   const text = (e: EventView, f: string) => cased ? e.text(f) : e.lower(f);
   return (e) => {
     const a = text(e, field);
     const b = text(e, other);
     if (a === undefined || b === undefined) return false;
-    if (how === "contains") return a.includes(b);
-    if (how === "startswith") return a.startsWith(b);
-    if (how === "endswith") return a.endsWith(b);
-    return a === b;
+    return how ? how.test(a, b) : a === b;
   };
 }
 
@@ -474,24 +344,20 @@ function compileNumeric(spec: ValueSpec, v: YScalar): Predicate | undefined {
   if (n === undefined || !Number.isFinite(n)) {
     return fail(spec.ctx, "E_VALUE", v.pos, `Expected a number, got ${JSON.stringify(v.value)}`);
   }
-  const cmp = spec.mods.find((m) => m.cls === "compare")?.name;
-  const unit = spec.mods.find((m) => m.cls === "time")?.name;
+  let cmp: ((x: number, n: number) => boolean) | undefined;
+  let part: ((d: Date) => number) | undefined;
+  for (const { def } of spec.mods) {
+    if (def.cls === "compare") cmp = def.test;
+    else if (def.cls === "time") part = def.part;
+  }
   const field = spec.field;
-  const read = unit
-    ? (e: EventView) => timePart(e.get(field), unit)
+  const read = part
+    ? (e: EventView) => timePart(e.get(field), part)
     : (e: EventView) => toNumber(e.get(field));
-  const test: (x: number) => boolean = cmp === "lt"
-    ? (x) => x < n
-    : cmp === "lte"
-    ? (x) => x <= n
-    : cmp === "gt"
-    ? (x) => x > n
-    : cmp === "gte"
-    ? (x) => x >= n
-    : (x) => x === n;
+  const test = cmp ?? ((x: number, n: number) => x === n);
   return (e) => {
     const x = read(e);
-    return x !== undefined && test(x);
+    return x !== undefined && test(x, n);
   };
 }
 
@@ -506,31 +372,17 @@ export function toNumber(x: unknown): number | undefined {
 }
 
 /** A part of a date (UTC): RFC 3339 text, or epoch seconds/milliseconds as a number. */
-function timePart(x: unknown, unit: string): number | undefined {
+function timePart(x: unknown, part: (d: Date) => number): number | undefined {
   let ms: number;
   if (typeof x === "number") ms = x < 1e11 ? x * 1000 : x;
   else if (typeof x === "string") ms = Date.parse(x);
   else return undefined;
   if (!Number.isFinite(ms)) return undefined;
-  const d = new Date(ms);
-  switch (unit) {
-    case "minute":
-      return d.getUTCMinutes();
-    case "hour":
-      return d.getUTCHours();
-    case "day":
-      return d.getUTCDate();
-    case "month":
-      return d.getUTCMonth() + 1;
-    case "year":
-      return d.getUTCFullYear();
-    default: {
-      // ISO 8601 week: the week holding the year's first Thursday is week 1.
-      const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
-      const dow = t.getUTCDay() || 7;
-      t.setUTCDate(t.getUTCDate() + 4 - dow);
-      const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
-      return Math.ceil(((t.getTime() - yearStart) / 86400000 + 1) / 7);
-    }
-  }
+  return part(new Date(ms));
+}
+
+/** The item's anchoring modifier (`contains`, `startswith`, `endswith`), if any. */
+function wrapOf(mods: Mod[]): Extract<Modifier, { cls: "wrap" }> | undefined {
+  for (const { def } of mods) if (def.cls === "wrap") return def;
+  return undefined;
 }

@@ -10,6 +10,8 @@
  * backtracks too much to V8's linear-time engine.
  */
 
+import { errorMessage } from "../../core/mod.ts";
+
 /** The `re` sub-modifiers, which are also the inline flags a pattern may lead with. */
 export interface RegexFlags {
   i?: boolean;
@@ -45,7 +47,7 @@ export function compileRegex(pattern: string, flags: RegexFlags): RegExp | strin
   try {
     return new RegExp(body, jsFlags);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     return `Invalid regular expression "${pattern}": ${
       why.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "")
     }`;

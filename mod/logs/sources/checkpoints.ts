@@ -1,3 +1,5 @@
+import type { CheckpointStore } from "../../core/mod.ts";
+
 /**
  * Where a source keeps its resume position between runs. The agent passes its store; the
  * interface is this small so tests and other stores can provide it too.
@@ -5,12 +7,6 @@
 export interface Checkpoints {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
-}
-
-/** The part of the agent's `Store` that holds checkpoints (kept structural: no import). */
-export interface CheckpointStore {
-  getCheckpoint(key: string): Promise<string | undefined>;
-  setCheckpoint(key: string, value: string): Promise<void>;
 }
 
 /**
@@ -34,3 +30,5 @@ export function checkpointsFromStore(store: CheckpointStore): Checkpoints {
     set: (key, value) => store.setCheckpoint(key, value),
   };
 }
+
+export type { CheckpointStore };

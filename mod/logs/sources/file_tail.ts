@@ -1,10 +1,11 @@
 import { type Channel, errorMessage, type Health, IronpostError } from "../../core/mod.ts";
+import { sniffFormat } from "../parsers/dispatch.ts";
 import type { Checkpoints } from "./checkpoints.ts";
 import { expandGlob } from "./glob.ts";
 import { LineSplitter, type SplitLine } from "./line_splitter.ts";
-import type { RawLine } from "./raw_line.ts";
+import type { LineFormat, RawLine } from "./raw_line.ts";
 import { positiveInt } from "./options.ts";
-import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emptyStats, LineOutput, type LineSource, type SourceStats } from "./source_stats.ts";
 import { settlesWithin, Sleeper } from "./sleeper.ts";
 
 export interface FileTailOptions {
@@ -29,8 +30,11 @@ export interface FileTailOptions {
   rotateWaitMs?: number;
   /** Bytes per read call. Default 65536. */
   readChunkBytes?: number;
-  /** Format hint put on every line. Default "plain". */
-  format?: RawLine["format"];
+  /**
+   * What the lines are. Default "auto": each file's format is read from its first line
+   * (Linux audit records, else syslog; see `sniffFormat`).
+   */
+  format?: LineFormat | "auto";
   /** How long `stop()` waits for a line the output channel has not yet accepted. Default 5000. */
   stopTimeoutMs?: number;
   /** Module-facing name. Default "files". */
@@ -105,18 +109,18 @@ export class FileTailSource implements LineSource {
   readonly #prefix: string;
   readonly #flushIntervalMs: number;
   readonly #rotateWaitMs: number;
-  readonly #format: RawLine["format"];
+  readonly #format: LineFormat | "auto";
+  /** Each path's format, decided by its first line when `format` is "auto". */
+  readonly #formats = new Map<string, LineFormat>();
   readonly #stopTimeoutMs: number;
-  readonly #out: Channel<RawLine>;
+  readonly #out: LineOutput;
   readonly #buf: Uint8Array;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
   readonly #sleeper = new Sleeper();
   #tailers = new Map<string, Tailer>();
   /** Problems by path or pattern; cleared when that path reads fine again. */
   #errors = new Map<string, string>();
   #running = false;
   #stopping = false;
-  #outClosed = false;
   #loop?: Promise<void>;
   #flushTimer?: ReturnType<typeof setInterval>;
   #flushChain: Promise<void> = Promise.resolve();
@@ -132,10 +136,10 @@ export class FileTailSource implements LineSource {
     this.#prefix = opts.checkpointPrefix ?? "logs.files:";
     this.#flushIntervalMs = positiveInt("flushIntervalMs", opts.flushIntervalMs ?? 5000);
     this.#rotateWaitMs = Math.max(0, opts.rotateWaitMs ?? 5000);
-    this.#format = opts.format ?? "plain";
+    this.#format = opts.format ?? "auto";
     this.#stopTimeoutMs = positiveInt("stopTimeoutMs", opts.stopTimeoutMs ?? 5000);
     this.#buf = new Uint8Array(positiveInt("readChunkBytes", opts.readChunkBytes ?? 65536));
-    this.#out = out;
+    this.#out = new LineOutput(out, this.#stats);
     for (const p of this.#paths) {
       if (!p.startsWith("/")) {
         throw new IronpostError("E_FILE_PATH", `File path "${p}" must be absolute`, { path: p });
@@ -152,7 +156,7 @@ export class FileTailSource implements LineSource {
     if (this.#running) return;
     this.#running = true;
     this.#stopping = false;
-    this.#outClosed = false;
+    this.#out.closed = false;
     this.#tailers = new Map();
     this.#errors.clear();
     await this.#scan(true);
@@ -183,7 +187,8 @@ export class FileTailSource implements LineSource {
 
   health(): Health {
     if (!this.#running) return { state: "unhealthy", reason: "not running" };
-    if (this.#outClosed) return { state: "unhealthy", reason: "output channel closed" };
+    const closed = this.#out.health();
+    if (closed) return closed;
     if (this.#errors.size > 0) {
       return {
         state: "degraded",
@@ -200,10 +205,10 @@ export class FileTailSource implements LineSource {
   }
 
   async #run(): Promise<void> {
-    while (!this.#stopping && !this.#outClosed) {
+    while (!this.#stopping && !this.#out.closed) {
       await this.#scan(false);
       for (const t of [...this.#tailers.values()]) {
-        if (this.#stopping || this.#outClosed) break;
+        if (this.#stopping || this.#out.closed) break;
         try {
           await this.#poll(t);
           this.#errors.delete(t.path);
@@ -374,7 +379,7 @@ export class FileTailSource implements LineSource {
 
   /** Read `of` to its current end, handing each complete line to the channel. */
   async #drain(t: Tailer, of: OpenFile): Promise<void> {
-    while (!this.#stopping && !this.#outClosed) {
+    while (!this.#stopping && !this.#out.closed) {
       const n = await of.file.read(this.#buf);
       if (n === null || n === 0) return;
       for (const line of of.splitter.push(this.#buf.subarray(0, n))) {
@@ -389,20 +394,25 @@ export class FileTailSource implements LineSource {
     if (line) await this.#emit(t, of, line);
   }
 
+  #formatOf(path: string, line: string): LineFormat {
+    if (this.#format !== "auto") return this.#format;
+    let f = this.#formats.get(path);
+    if (f === undefined) this.#formats.set(path, f = sniffFormat(line));
+    return f;
+  }
+
   async #emit(t: Tailer, of: OpenFile, l: SplitLine): Promise<boolean> {
     // Checked per line: lines not handed over stay after the checkpoint and are read again.
     if (this.#stopping) return false;
+    const line = this.#out.decoder.decode(l.bytes);
     const raw: RawLine = {
       source: `file:${t.path}`,
-      line: this.#decoder.decode(l.bytes),
+      line,
       receivedAt: Date.now(),
-      format: this.#format,
+      format: this.#formatOf(t.path, line),
     };
     if (l.truncated) raw.truncated = true;
-    if (!(await emitLine(this.#out, raw, l.bytes.length, this.#stats))) {
-      this.#outClosed = true;
-      return false;
-    }
+    if (!(await this.#out.send(raw, l.bytes.length))) return false;
     if (t.cur === of) {
       t.accepted = { dev: of.dev, ino: of.ino, offset: l.end };
       t.dirty = true;

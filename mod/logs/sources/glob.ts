@@ -11,6 +11,23 @@ export function hasGlob(segment: string): boolean {
 }
 
 /**
+ * The directory a tailed path needs read access to: up to the first wildcard segment of a
+ * glob, and a plain file's own directory (rotation replaces the file by a new one there).
+ *
+ * @example
+ * ```ts
+ * import { globRoot } from "./glob.ts";
+ * console.assert(globRoot("/var/log/nginx/*.log") === "/var/log/nginx");
+ * console.assert(globRoot("/var/log/auth.log") === "/var/log" && globRoot("/x") === "/");
+ * ```
+ */
+export function globRoot(pattern: string): string {
+  const parts = pattern.split("/");
+  const i = parts.findIndex(hasGlob);
+  return (i < 0 ? parts.slice(0, -1) : parts.slice(0, i)).join("/") || "/";
+}
+
+/**
  * A RegExp matching one path component against `pattern`. Like the shell, a wildcard does
  * not match a leading dot unless the pattern starts with one.
  *

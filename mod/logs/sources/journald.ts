@@ -3,7 +3,7 @@ import { LineSplitter, type SplitLine } from "./line_splitter.ts";
 import { positiveInt } from "./options.ts";
 import type { RawLine } from "./raw_line.ts";
 import { settlesWithin, Sleeper } from "./sleeper.ts";
-import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emptyStats, LineOutput, type LineSource, type SourceStats } from "./source_stats.ts";
 
 export interface JournaldOptions {
   /** Directory of `journal.cursor` (the resume position), created 0700 if missing. */
@@ -80,12 +80,10 @@ export class JournaldSource implements LineSource {
   readonly #maxBackoffMs: number;
   readonly #flushIntervalMs: number;
   readonly #stopTimeoutMs: number;
-  readonly #out: Channel<RawLine>;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
+  readonly #out: LineOutput;
   readonly #sleeper = new Sleeper();
   #running = false;
   #stopping = false;
-  #outClosed = false;
   #child?: Deno.ChildProcess;
   #childStartedAt = 0;
   #stderrTail = "";
@@ -114,7 +112,7 @@ export class JournaldSource implements LineSource {
     this.#maxBackoffMs = Math.max(this.#backoffMs, opts.maxBackoffMs ?? 30_000);
     this.#flushIntervalMs = positiveInt("flushIntervalMs", opts.flushIntervalMs ?? 1000);
     this.#stopTimeoutMs = positiveInt("stopTimeoutMs", opts.stopTimeoutMs ?? 5000);
-    this.#out = out;
+    this.#out = new LineOutput(out, this.#stats);
     for (const u of this.#units) {
       // Not a unit name: refuse it here, with the config's words, rather than let journalctl
       // fail at every restart.
@@ -128,7 +126,7 @@ export class JournaldSource implements LineSource {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#stopping = false;
-    this.#outClosed = false;
+    this.#out.closed = false;
     this.#degraded = undefined;
     this.#lastError = undefined;
     await Deno.mkdir(this.#stateDir, { recursive: true, mode: 0o700 });
@@ -176,7 +174,8 @@ export class JournaldSource implements LineSource {
 
   health(): Health {
     if (!this.#running) return { state: "unhealthy", reason: "not running" };
-    if (this.#outClosed) return { state: "unhealthy", reason: "output channel closed" };
+    const closed = this.#out.health();
+    if (closed) return closed;
     if (this.#degraded && this.#child && Date.now() - this.#childStartedAt >= RECOVERED_MS) {
       this.#degraded = undefined;
     }
@@ -212,7 +211,7 @@ export class JournaldSource implements LineSource {
   async #run(first: Deno.ChildProcess): Promise<void> {
     let child: Deno.ChildProcess | undefined = first;
     let backoff = this.#backoffMs;
-    while (!this.#stopping && !this.#outClosed) {
+    while (!this.#stopping && !this.#out.closed) {
       if (!child) {
         try {
           child = this.#spawn();
@@ -225,7 +224,7 @@ export class JournaldSource implements LineSource {
         }
       }
       await this.#pump(child);
-      if (this.#stopping || this.#outClosed) break;
+      if (this.#stopping || this.#out.closed) break;
       const status = await child.status;
       await this.#stderrDone;
       const ranMs = Date.now() - this.#childStartedAt;
@@ -244,7 +243,7 @@ export class JournaldSource implements LineSource {
       backoff = Math.min(backoff * 2, this.#maxBackoffMs);
     }
     // Nobody reads the channel any more: journalctl need not keep running.
-    if (this.#outClosed) this.#kill("SIGTERM");
+    if (this.#out.closed) this.#kill("SIGTERM");
   }
 
   /** Hand every entry journalctl prints to the channel, until its stdout ends or we stop. */
@@ -269,7 +268,7 @@ export class JournaldSource implements LineSource {
 
   async #emit(l: SplitLine): Promise<boolean> {
     if (this.#stopping) return false;
-    const line = this.#decoder.decode(l.bytes);
+    const line = this.#out.decoder.decode(l.bytes);
     const raw: RawLine = {
       source: "journald",
       line,
@@ -277,10 +276,7 @@ export class JournaldSource implements LineSource {
       format: "journal-json",
     };
     if (l.truncated) raw.truncated = true;
-    if (!(await emitLine(this.#out, raw, l.bytes.length, this.#stats))) {
-      this.#outClosed = true;
-      return false;
-    }
+    if (!(await this.#out.send(raw, l.bytes.length))) return false;
     this.#degraded = undefined;
     const cursor = CURSOR_RE.exec(line)?.[1];
     if (cursor) {

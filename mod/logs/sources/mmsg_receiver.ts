@@ -1,4 +1,4 @@
-import { formatIp, IronpostError, parseIp } from "../../core/mod.ts";
+import { errorMessage, formatIp, IronpostError, parseIp } from "../../core/mod.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -279,7 +279,7 @@ export class MmsgReceiver implements DatagramReceiver {
     try {
       this.#deliver(b, n);
     } catch (err) {
-      this.#problem = `datagram handler failed: ${err instanceof Error ? err.message : err}`;
+      this.#problem = `datagram handler failed: ${errorMessage(err)}`;
       // The rest of the batch was skipped: give the kernel full address slots again.
       for (let i = 0; i < n; i++) {
         b.view.setUint32(i * MMSGHDR_SIZE + MSGHDR.namelen, NAME_SLOT, HOST_LITTLE_ENDIAN);

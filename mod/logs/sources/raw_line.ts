@@ -1,3 +1,5 @@
+import type { LineFormat } from "../parsers/dispatch.ts";
+
 /**
  * One line as a source received it, before any parsing. Parsers turn it into a `LogEvent`;
  * keeping the raw form separate lets a parser be chosen per source and replayed in tests.
@@ -13,6 +15,8 @@ export interface RawLine {
   truncated?: boolean;
   /** For syslog: the sender's IP address. */
   peer?: string;
-  /** A hint for choosing the parser. */
-  format?: "syslog" | "journal-json" | "plain";
+  /** What the line is, said by the source: the parser reads it as this. */
+  format: LineFormat;
 }
+
+export type { LineFormat };

@@ -11,7 +11,7 @@
  * Only `--allow-ffi` (which may be scoped to libc's path) is needed. Linux only, like
  * Ironpost. The libc symbols are in ffi/libc.ts.
  */
-import { IronpostError, parseIp } from "../../core/mod.ts";
+import { errorMessage, IronpostError, parseIp } from "../../core/mod.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -173,7 +173,7 @@ export function withFfi<T>(f: () => T): T {
     if (err instanceof IronpostError) throw err;
     throw new IronpostError(
       "E_FFI",
-      `Cannot use libc for socket options: ${err instanceof Error ? err.message : err}`,
+      `Cannot use libc for socket options: ${errorMessage(err)}`,
       { hint: "grant --allow-ffi (it may be scoped to libc's path)" },
       { cause: err },
     );

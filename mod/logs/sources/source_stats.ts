@@ -54,3 +54,33 @@ export async function emitLine(
   if (raw.truncated) stats.truncated++;
   return true;
 }
+
+/**
+ * A source's end of the output channel: the decoder for its bytes, `send` (see `emitLine`),
+ * and whether the channel was found closed, after which the source stops reading.
+ */
+export class LineOutput {
+  readonly decoder = new TextDecoder("utf-8", { fatal: false });
+  readonly channel: Channel<RawLine>;
+  readonly stats: SourceStats;
+  /** The channel was closed when a line was handed over: the pipeline is stopping. */
+  closed = false;
+
+  /** Lines are counted in `stats`, the source's own counters. */
+  constructor(channel: Channel<RawLine>, stats: SourceStats) {
+    this.channel = channel;
+    this.stats = stats;
+  }
+
+  /** Hand one line over, waiting while the channel is full; false once it is closed. */
+  async send(raw: RawLine, bytes: number): Promise<boolean> {
+    if (await emitLine(this.channel, raw, bytes, this.stats)) return true;
+    this.closed = true;
+    return false;
+  }
+
+  /** "unhealthy" once the channel is closed, else undefined. */
+  health(): Health | undefined {
+    return this.closed ? { state: "unhealthy", reason: "output channel closed" } : undefined;
+  }
+}

@@ -4,7 +4,7 @@ import { type Frame, OctetCountingDecoder } from "./octet_counting.ts";
 import { positiveInt } from "./options.ts";
 import type { RawLine } from "./raw_line.ts";
 import { settlesWithin } from "./sleeper.ts";
-import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emptyStats, LineOutput, type LineSource, type SourceStats } from "./source_stats.ts";
 
 export interface SyslogTcpOptions {
   /** Address to listen on. Default "127.0.0.1" (listening on all interfaces is a choice to make). */
@@ -63,14 +63,12 @@ export class SyslogTcpSource implements LineSource {
   readonly #maxConnections: number;
   readonly #idleTimeoutMs: number;
   readonly #stopTimeoutMs: number;
-  readonly #out: Channel<RawLine>;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
+  readonly #out: LineOutput;
   #listener?: Deno.TcpListener;
   #addr?: { hostname: string; port: number };
   #acceptLoop?: Promise<void>;
   #conns = new Map<Deno.TcpConn, Promise<void>>();
   #stopping = false;
-  #outClosed = false;
   #lastError?: string;
   #stats = { ...emptyStats(), accepted: 0, refused: 0, idleClosed: 0, framingErrors: 0 };
 
@@ -82,7 +80,7 @@ export class SyslogTcpSource implements LineSource {
     this.#maxConnections = positiveInt("maxConnections", opts.maxConnections ?? 256);
     this.#idleTimeoutMs = positiveInt("idleTimeoutMs", opts.idleTimeoutMs ?? 300_000);
     this.#stopTimeoutMs = positiveInt("stopTimeoutMs", opts.stopTimeoutMs ?? 5000);
-    this.#out = out;
+    this.#out = new LineOutput(out, this.#stats);
   }
 
   /** The bound address (the real port when `port` was 0); undefined before `start()`. */
@@ -94,7 +92,7 @@ export class SyslogTcpSource implements LineSource {
   start(): Promise<void> {
     if (this.#listener) return Promise.resolve();
     this.#stopping = false;
-    this.#outClosed = false;
+    this.#out.closed = false;
     try {
       this.#listener = Deno.listen({
         hostname: this.#hostname,
@@ -131,7 +129,8 @@ export class SyslogTcpSource implements LineSource {
 
   health(): Health {
     if (!this.#listener) return { state: "unhealthy", reason: "not running" };
-    if (this.#outClosed) return { state: "unhealthy", reason: "output channel closed" };
+    const closed = this.#out.health();
+    if (closed) return closed;
     if (this.#lastError) return { state: "degraded", reason: this.#lastError };
     if (this.#conns.size >= this.#maxConnections) {
       return { state: "degraded", reason: `at the limit of ${this.#maxConnections} connections` };
@@ -177,7 +176,7 @@ export class SyslogTcpSource implements LineSource {
     let lines: LineSplitter | undefined;
     let octets: OctetCountingDecoder | undefined;
     try {
-      while (!this.#stopping && !this.#outClosed) {
+      while (!this.#stopping && !this.#out.closed) {
         const n = await this.#read(conn, buf);
         if (n === null) break;
         const chunk = buf.subarray(0, n);
@@ -234,16 +233,13 @@ export class SyslogTcpSource implements LineSource {
       if (f.bytes.length === 0) continue;
       const raw: RawLine = {
         source: this.name,
-        line: this.#decoder.decode(f.bytes),
+        line: this.#out.decoder.decode(f.bytes),
         receivedAt: Date.now(),
         peer,
         format: "syslog",
       };
       if (f.truncated) raw.truncated = true;
-      if (!(await emitLine(this.#out, raw, f.bytes.length, this.#stats))) {
-        this.#outClosed = true;
-        return false;
-      }
+      if (!(await this.#out.send(raw, f.bytes.length))) return false;
     }
     return true;
   }

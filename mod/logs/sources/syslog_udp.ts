@@ -6,7 +6,7 @@ import { MmsgReceiver } from "./mmsg_receiver.ts";
 import { positiveInt } from "./options.ts";
 import type { RawLine } from "./raw_line.ts";
 import { settlesWithin } from "./sleeper.ts";
-import { emitLine, emptyStats, type LineSource, type SourceStats } from "./source_stats.ts";
+import { emptyStats, LineOutput, type LineSource, type SourceStats } from "./source_stats.ts";
 
 export interface SyslogUdpOptions {
   /** Address to bind. Default "127.0.0.1" (listening on all interfaces is a choice to make). */
@@ -88,8 +88,7 @@ export class SyslogUdpSource implements LineSource {
   readonly #stopTimeoutMs: number;
   readonly #receiverKind: "auto" | "recvmmsg" | "node:dgram";
   readonly #batch: number;
-  readonly #out: Channel<RawLine>;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
+  readonly #out: LineOutput;
   #rx?: DatagramReceiver;
   #addr?: { hostname: string; port: number };
   /** Why recvmmsg is not used, when the fallback runs. */
@@ -100,7 +99,6 @@ export class SyslogUdpSource implements LineSource {
   #pump?: Promise<void>;
   /** A `#drain` is running. */
   #pumping = false;
-  #outClosed = false;
   #stopping = false;
   #lastError?: string;
   #stats = { ...emptyStats(), dropped: 0 };
@@ -124,7 +122,7 @@ export class SyslogUdpSource implements LineSource {
         value: this.#batch,
       });
     }
-    this.#out = out;
+    this.#out = new LineOutput(out, this.#stats);
   }
 
   /** The bound address (the real port when `port` was 0); undefined before `start()`. */
@@ -136,7 +134,7 @@ export class SyslogUdpSource implements LineSource {
   async start(): Promise<void> {
     if (this.#rx) return;
     this.#stopping = false;
-    this.#outClosed = false;
+    this.#out.closed = false;
     this.#fallbackReason = undefined;
     const opts = {
       hostname: this.#hostname,
@@ -190,7 +188,8 @@ export class SyslogUdpSource implements LineSource {
   health(): Health {
     const rx = this.#rx;
     if (!rx) return { state: "unhealthy", reason: "not running" };
-    if (this.#outClosed) return { state: "unhealthy", reason: "output channel closed" };
+    const closed = this.#out.health();
+    if (closed) return closed;
     const problem = this.#lastError ?? rx.problem;
     if (problem) return { state: "degraded", reason: problem };
     if (rx.buffer.problem) {
@@ -219,7 +218,7 @@ export class SyslogUdpSource implements LineSource {
   }
 
   #receive(data: Uint8Array, peer: string, longer: boolean): void {
-    if (this.#stopping || this.#outClosed) return;
+    if (this.#stopping || this.#out.closed) return;
     let end = data.length;
     // A trailing LF (or CRLF, or NUL some senders add) is framing, not message. When the
     // datagram did not fit, its end was not received and is not framing.
@@ -240,7 +239,7 @@ export class SyslogUdpSource implements LineSource {
     // Decode now: the receiver reuses `data`, and the string is the message's only copy.
     const raw: RawLine = {
       source: this.name,
-      line: this.#decoder.decode(bytes),
+      line: this.#out.decoder.decode(bytes),
       receivedAt: Date.now(),
       peer,
       format: "syslog",
@@ -261,8 +260,7 @@ export class SyslogUdpSource implements LineSource {
     try {
       while (this.#head < this.#queue.length && !this.#stopping) {
         const m = this.#queue[this.#head];
-        if (!(await emitLine(this.#out, m.raw, m.size, this.#stats))) {
-          this.#outClosed = true;
+        if (!(await this.#out.send(m.raw, m.size))) {
           this.#clearQueue();
           return;
         }

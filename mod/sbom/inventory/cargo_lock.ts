@@ -1,11 +1,9 @@
 /** `Cargo.lock`: Rust's lockfile (TOML, one `[[package]]` per crate, local crates included). */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
-import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
-import { tomlEntryLines } from "./lines.ts";
-import { parseTomlTable } from "./parse_text.ts";
-import { isDict, list, str } from "./values.ts";
+import { lockfile } from "./extractor.ts";
+import { tomlPackages } from "./parse_text.ts";
+import { poetryLock } from "./poetry_lock.ts";
+import { uvLock } from "./uv_lock.ts";
+import { str } from "./values.ts";
 
 /**
  * Cargo lockfiles. A git crate's `source` (`git+https://…?rev=x#<commit>`) gives its commit;
@@ -20,36 +18,17 @@ import { isDict, list, str } from "./values.ts";
  * console.assert(c.name === "wasi" && c.ecosystem === "crates.io" && c.origin.line === 4);
  * ```
  */
-export const cargoLock: Extractor = {
+export const cargoLock = lockfile({
   name: "crates.io/cargo-lock",
   ecosystem: "crates.io",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "Cargo.lock";
-  },
-  extract(path: string, text: string): Component[] {
-    const lock = parseTomlTable(path, text);
-    const lines = tomlEntryLines(text, "package", "name");
-    const out = new Collector();
-    list(lock.package).forEach((raw, i) => {
-      const line = lines[i] || undefined;
-      if (!isDict(raw)) throw malformed(path, line ?? 0, "A [[package]] entry is not a table");
-      const name = str(raw.name);
-      const version = str(raw.version);
-      if (!name || version === undefined) {
-        throw malformed(path, line ?? 0, "A [[package]] entry lacks a name or version");
-      }
-      const source = str(raw.source) ?? "";
+  files: ["Cargo.lock"],
+  sniff: (t) => /^\[\[package\]\]/m.test(t) && !poetryLock.sniff!(t) && !uvLock.sniff!(t),
+  parse(path, text, add) {
+    for (const p of tomlPackages(path, text)) {
+      const source = str(p.raw.source) ?? "";
       const hash = source.indexOf("#");
       const commit = source.startsWith("git+") && hash >= 0 ? source.slice(hash + 1) : "";
-      out.add({
-        name,
-        version,
-        ecosystem: "crates.io",
-        origin: { file: path, line },
-        groups: [],
-        ...(commit ? { commit } : {}),
-      });
-    });
-    return out.list();
+      add({ name: p.name, version: p.version!, line: p.line, commit });
+    }
   },
-};
+});

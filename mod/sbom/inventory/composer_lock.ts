@@ -1,8 +1,6 @@
 /** `composer.lock`: PHP Composer's lockfile (JSON, `packages` and `packages-dev` lists). */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
 import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
+import { lockfile } from "./extractor.ts";
 import { TextLines } from "./lines.ts";
 import { parseJsonObject } from "./parse_text.ts";
 import { dict, isDict, list, str } from "./values.ts";
@@ -21,16 +19,15 @@ import { dict, isDict, list, str } from "./values.ts";
  * console.assert(c.groups[0] === "dev" && c.commit === "4c11587" && c.origin.line === 5);
  * ```
  */
-export const composerLock: Extractor = {
+export const composerLock = lockfile({
   name: "packagist/composer-lock",
   ecosystem: "Packagist",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "composer.lock";
-  },
-  extract(path: string, text: string): Component[] {
+  files: ["composer.lock"],
+  sniff: (t) =>
+    /"content-hash"\s*:/.test(t) || (/"packages"\s*:/.test(t) && /"packages-dev"\s*:/.test(t)),
+  parse(path, text, add) {
     const lock = parseJsonObject(path, text);
     const lines = new TextLines(text);
-    const out = new Collector();
     for (const [field, groups] of [["packages", []], ["packages-dev", ["dev"]]] as const) {
       for (const raw of list(lock[field])) {
         const name = isDict(raw) ? str(raw.name) : undefined;
@@ -40,16 +37,8 @@ export const composerLock: Extractor = {
         }
         const line = lines.next(`"name": ${JSON.stringify(name)}`);
         const commit = str(dict(dict(raw).source).reference) ?? "";
-        out.add({
-          name,
-          version,
-          ecosystem: "Packagist",
-          origin: { file: path, line },
-          groups: [...groups],
-          ...(commit ? { commit } : {}),
-        });
+        add({ name, version, line, groups: [...groups], commit });
       }
     }
-    return out.list();
   },
-};
+});

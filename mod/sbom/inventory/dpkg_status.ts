@@ -61,6 +61,7 @@ export const dpkgStatus: Extractor = {
     return pathEndsWith(path, "var/lib/dpkg/status") ||
       (/(^|\/)var\/lib\/dpkg\/status\.d\/[^/]+$/.test(path) && !path.endsWith(".md5sums"));
   },
+  sniff: (t) => /^Package: /m.test(t) && /^Status: /m.test(t),
   extract(path: string, text: string): Component[] {
     const statusOptional = path.includes("/status.d/");
     const out: Component[] = [];

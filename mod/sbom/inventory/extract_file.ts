@@ -1,4 +1,5 @@
 /** Reading one inventory file from disk, with a size cap, into an extractor. */
+import { errorMessage } from "../../core/errors.ts";
 import type { Component } from "../component.ts";
 import { InventoryError } from "./errors.ts";
 import type { ExtractContext, Extractor } from "./extractor.ts";
@@ -8,7 +9,7 @@ export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 /** An I/O failure as the `InventoryError` a walk reports. */
 export function readError(path: string, e: unknown): InventoryError {
-  const why = e instanceof Error ? e.message : String(e);
+  const why = errorMessage(e);
   if (e instanceof InventoryError) return e;
   if (e instanceof Deno.errors.NotFound) {
     return new InventoryError("E_NOT_FOUND", path, 0, `File not found: ${why}`, { cause: e });
@@ -107,7 +108,7 @@ export function runExtractor(
       "E_EXTRACT",
       path,
       0,
-      `${extractor.name} failed: ${e instanceof Error ? e.message : String(e)}`,
+      `${extractor.name} failed: ${errorMessage(e)}`,
       { cause: e },
     );
   }

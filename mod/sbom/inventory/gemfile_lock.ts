@@ -1,8 +1,6 @@
 /** `Gemfile.lock` (and `gems.locked`): Bundler's lockfile. */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
 import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
+import { lockfile } from "./extractor.ts";
 import { splitLines } from "./lines.ts";
 
 /** Sections that list gems under `specs:`; the rest (PLATFORMS, DEPENDENCIES, …) do not. */
@@ -34,29 +32,21 @@ interface Spec {
  * console.assert(c.name === "nokogiri" && c.version === "1.13.3" && c.origin.line === 4);
  * ```
  */
-export const gemfileLock: Extractor = {
+export const gemfileLock = lockfile({
   name: "rubygems/gemfile-lock",
   ecosystem: "RubyGems",
-  fileRequired(path: string): boolean {
-    const base = baseName(path);
-    return base === "Gemfile.lock" || base === "gems.locked";
-  },
-  extract(path: string, text: string): Component[] {
-    const out = new Collector();
+  files: ["Gemfile.lock", "gems.locked"],
+  sniff: (t) =>
+    (t.match(/^(GEM|GIT|PATH|PLATFORMS|DEPENDENCIES|BUNDLED WITH|RUBY VERSION)$/gm) ?? [])
+      .length >= 2,
+  parse(path, text, add) {
     let section = "";
     let inSpecs = false;
     let revision = "";
     let specs: Spec[] = [];
     const flush = (): void => {
       for (const s of specs) {
-        out.add({
-          name: s.name,
-          version: s.version,
-          ecosystem: "RubyGems",
-          origin: { file: path, line: s.line },
-          groups: [],
-          ...(revision ? { commit: revision } : {}),
-        });
+        add({ name: s.name, version: s.version, line: s.line, commit: revision });
       }
       specs = [];
     };
@@ -85,6 +75,5 @@ export const gemfileLock: Extractor = {
       specs.push({ name: m[1], version: dash < 0 ? m[2] : m[2].slice(0, dash), line });
     });
     flush();
-    return out.list();
   },
-};
+});

@@ -1,8 +1,6 @@
 /** `go.mod`: a Go module's requirements, with `replace` applied and the Go toolchain as `stdlib`. */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
 import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
+import { lockfile } from "./extractor.ts";
 import { splitLines } from "./lines.ts";
 
 /** Every directive go.mod allows (go.dev/ref/mod#go-mod-file-grammar); others are errors. */
@@ -99,13 +97,14 @@ function isLocalPath(path: string): boolean {
  * console.assert(names.join(" ") === "golang.org/x/net@0.23.0 stdlib@1.22.1");
  * ```
  */
-export const goMod: Extractor = {
+export const goMod = lockfile({
   name: "go/go-mod",
   ecosystem: "Go",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "go.mod";
-  },
-  extract(path: string, text: string): Component[] {
+  files: ["go.mod"],
+  sniff: (t) =>
+    (/^module\s+\S+/m.test(t) && (/^go\s+\d/m.test(t) || /^require\b/m.test(t))) ||
+    /^require\s*\(\s*\n\s+\S+\s+v\d/m.test(t) || /^require\s+\S+\s+v\d/m.test(t),
+  parse(path, text, add) {
     const requires: Require[] = [];
     const replaces: Replace[] = [];
     let goVersion: { version: string; line: number } | undefined;
@@ -158,7 +157,6 @@ export const goMod: Extractor = {
     });
     if (block !== "") throw malformed(path, 0, `Unclosed ${block} block`);
 
-    const out = new Collector();
     for (const req of requires) {
       const replace = replaces.find((r) =>
         r.oldPath === req.path && r.oldVersion === req.version
@@ -170,23 +168,10 @@ export const goMod: Extractor = {
         name = replace.newPath;
         version = isLocalPath(replace.newPath) ? "" : replace.newVersion ?? "";
       }
-      out.add({
-        name,
-        version: bare(version),
-        ecosystem: "Go",
-        origin: { file: path, line: req.line },
-        groups: [],
-      });
+      add({ name, version: bare(version), line: req.line });
     }
     if (goVersion !== undefined) {
-      out.add({
-        name: "stdlib",
-        version: toolchain || goVersion.version,
-        ecosystem: "Go",
-        origin: { file: path, line: goVersion.line },
-        groups: [],
-      });
+      add({ name: "stdlib", version: toolchain || goVersion.version, line: goVersion.line });
     }
-    return out.list();
   },
-};
+});

@@ -2,9 +2,7 @@
  * npm's lockfiles: `package-lock.json` (v1, v2, v3), `npm-shrinkwrap.json` (same format) and
  * `node_modules/.package-lock.json` (the hidden lockfile npm 7+ writes, v2/v3 shape).
  */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
-import { baseName, type Extractor, pathEndsWith } from "./extractor.ts";
+import { baseName, type LockEntry, lockfile, pathEndsWith } from "./extractor.ts";
 import { gitCommitOf } from "./git_commit.ts";
 import { TextLines } from "./lines.ts";
 import { parseJsonObject } from "./parse_text.ts";
@@ -25,8 +23,10 @@ function nameFromPath(path: string): string {
   return scope !== undefined && scope.startsWith("@") ? `${scope}/${last}` : last;
 }
 
+type Add = (entry: LockEntry) => void;
+
 /** v2/v3: the flat `packages` map keyed by install path. */
-function fromPackages(file: string, packages: Dict, lines: TextLines, out: Collector): void {
+function fromPackages(packages: Dict, lines: TextLines, add: Add): void {
   for (const [path, raw] of Object.entries(packages)) {
     // "" is the project itself.
     if (path === "" || !isDict(raw)) continue;
@@ -35,14 +35,7 @@ function fromPackages(file: string, packages: Dict, lines: TextLines, out: Colle
     if (flag(raw.link)) continue;
     const name = str(raw.name) || nameFromPath(path);
     const commit = gitCommitOf(str(raw.resolved) ?? "");
-    out.add({
-      name,
-      version: str(raw.version) ?? "",
-      ecosystem: "npm",
-      origin: { file, line },
-      groups: groupsOf(raw),
-      ...(commit ? { commit } : {}),
-    });
+    add({ name, version: str(raw.version) ?? "", line, groups: groupsOf(raw), commit });
   }
 }
 
@@ -51,13 +44,7 @@ function fromPackages(file: string, packages: Dict, lines: TextLines, out: Colle
  * `npm:real-name@version` alias, a `file:` path (no version can be known), or a git URL (the
  * commit is what is pinned; the version is unknown).
  */
-function fromDependencies(
-  file: string,
-  deps: Dict,
-  lines: TextLines,
-  out: Collector,
-  depth: number,
-): void {
+function fromDependencies(deps: Dict, lines: TextLines, add: Add, depth: number): void {
   // npm nests no deeper than the tree it installs; this bounds hostile input.
   if (depth > 256) return;
   for (const [key, raw] of Object.entries(deps)) {
@@ -80,15 +67,8 @@ function fromDependencies(
       commit = gitCommitOf(spec);
       if (commit) version = "";
     }
-    out.add({
-      name,
-      version,
-      ecosystem: "npm",
-      origin: { file, line },
-      groups: groupsOf(raw),
-      ...(commit ? { commit } : {}),
-    });
-    if (isDict(raw.dependencies)) fromDependencies(file, raw.dependencies, lines, out, depth + 1);
+    add({ name, version, line, groups: groupsOf(raw), commit });
+    if (isDict(raw.dependencies)) fromDependencies(raw.dependencies, lines, add, depth + 1);
   }
 }
 
@@ -107,7 +87,7 @@ function fromDependencies(
  * console.assert(c.name === "wrappy" && c.groups[0] === "dev" && c.origin.line === 5);
  * ```
  */
-export const npmLock: Extractor = {
+export const npmLock = lockfile({
   name: "npm/package-lock",
   ecosystem: "npm",
   fileRequired(path: string): boolean {
@@ -115,12 +95,13 @@ export const npmLock: Extractor = {
     return base === "package-lock.json" || base === "npm-shrinkwrap.json" ||
       pathEndsWith(path, "node_modules/.package-lock.json");
   },
-  extract(path: string, text: string): Component[] {
+  sniff: (t) =>
+    /"lockfileVersion"\s*:/.test(t) && /"(dependencies|packages)"\s*:/.test(t) &&
+    !/"content-hash"/.test(t),
+  parse(path, text, add) {
     const lock = parseJsonObject(path, text);
-    const out = new Collector();
     const lines = new TextLines(text);
-    if (isDict(lock.packages)) fromPackages(path, lock.packages, lines, out);
-    else fromDependencies(path, dict(lock.dependencies), lines, out, 0);
-    return out.list();
+    if (isDict(lock.packages)) fromPackages(lock.packages, lines, add);
+    else fromDependencies(dict(lock.dependencies), lines, add, 0);
   },
-};
+});

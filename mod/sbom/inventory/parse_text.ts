@@ -4,10 +4,11 @@
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { errorMessage } from "../../core/errors.ts";
 import { InventoryError, malformed } from "./errors.ts";
-import { TextLines } from "./lines.ts";
+import { TextLines, tomlEntryLines } from "./lines.ts";
 import type { Dict } from "./values.ts";
-import { isDict } from "./values.ts";
+import { isDict, list, str } from "./values.ts";
 
 /**
  * Environment variables the `yaml` library reads on every parse (its debug switches). Under a
@@ -22,7 +23,7 @@ export function parseJsonObject(file: string, text: string): Dict {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     throw malformed(file, jsonErrorLine(text, msg), `Not valid JSON: ${msg}`);
   }
   if (!isDict(value)) throw malformed(file, 1, "Not a JSON object");
@@ -46,8 +47,47 @@ export function parseTomlTable(file: string, text: string): Dict {
       const first = e.message.split("\n")[0];
       throw malformed(file, e.line, `Not valid TOML: ${first}`);
     }
-    throw malformed(file, 0, `Not valid TOML: ${e instanceof Error ? e.message : String(e)}`);
+    throw malformed(file, 0, `Not valid TOML: ${errorMessage(e)}`);
   }
+}
+
+/** One `[[package]]` table of a TOML lockfile. */
+export interface TomlPackage {
+  name: string;
+  /** Absent when the table has none (allowed only when the caller said so). */
+  version?: string;
+  raw: Dict;
+  /** Line of the table's `name` key. */
+  line: number | undefined;
+}
+
+/**
+ * The `[[package]]` tables of a TOML lockfile (Cargo, Poetry, uv), in order, each with the
+ * line of its `name`. A table that is not one, or has no name, is `E_MALFORMED`; so is one
+ * without a version unless `versionOptional`.
+ *
+ * @example
+ * ```ts
+ * import { tomlPackages } from "./parse_text.ts";
+ * const [p] = tomlPackages("Cargo.lock", '[[package]]\nname = "a"\nversion = "1.0.0"\n');
+ * console.assert(p.name === "a" && p.version === "1.0.0" && p.line === 2);
+ * ```
+ */
+export function tomlPackages(file: string, text: string, versionOptional = false): TomlPackage[] {
+  const lock = parseTomlTable(file, text);
+  const lines = tomlEntryLines(text, "package", "name");
+  return list(lock.package).map((raw, i) => {
+    const line = lines[i] || undefined;
+    if (!isDict(raw)) throw malformed(file, line ?? 0, "A [[package]] entry is not a table");
+    const name = str(raw.name);
+    const version = str(raw.version);
+    if (versionOptional) {
+      if (!name) throw malformed(file, line ?? 0, "A [[package]] entry has no name");
+    } else if (!name || version === undefined) {
+      throw malformed(file, line ?? 0, "A [[package]] entry lacks a name or version");
+    }
+    return { name: name as string, version, raw, line };
+  });
 }
 
 /** A parsed YAML mapping and the lines of its keys. */
@@ -92,7 +132,7 @@ export function parseYamlMapping(file: string, text: string): YamlMapping {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
     if (e instanceof InventoryError) throw e;
-    throw malformed(file, 0, `Not valid YAML: ${e instanceof Error ? e.message : String(e)}`);
+    throw malformed(file, 0, `Not valid YAML: ${errorMessage(e)}`);
   }
   if (value === null || value === undefined || value === "") {
     return { data: {}, keyLines: () => new Map() };

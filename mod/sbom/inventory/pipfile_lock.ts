@@ -1,7 +1,5 @@
 /** `Pipfile.lock`: Pipenv's lockfile (JSON, one map of packages per category). */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
-import { baseName, type Extractor } from "./extractor.ts";
+import { lockfile } from "./extractor.ts";
 import { TextLines } from "./lines.ts";
 import { parseJsonObject } from "./parse_text.ts";
 import { isDict, str } from "./values.ts";
@@ -20,16 +18,14 @@ import { isDict, str } from "./values.ts";
  * console.assert(c.version === "1.0.0" && c.groups[0] === "dev" && c.origin.line === 3);
  * ```
  */
-export const pipfileLock: Extractor = {
+export const pipfileLock = lockfile({
   name: "pypi/pipfile-lock",
   ecosystem: "PyPI",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "Pipfile.lock";
-  },
-  extract(path: string, text: string): Component[] {
+  files: ["Pipfile.lock"],
+  sniff: (t) => /"pipfile-spec"/.test(t) || (/"default"\s*:/.test(t) && /"develop"\s*:/.test(t)),
+  parse(path, text, add) {
     const lock = parseJsonObject(path, text);
     const lines = new TextLines(text);
-    const out = new Collector();
     for (const [category, packages] of Object.entries(lock)) {
       if (category === "_meta" || !isDict(packages)) continue;
       const groups = category === "default" ? [] : category === "develop" ? ["dev"] : [category];
@@ -37,15 +33,13 @@ export const pipfileLock: Extractor = {
         const line = lines.next(`${JSON.stringify(name)}: {`);
         const version = isDict(raw) ? str(raw.version) ?? "" : "";
         if (!version.startsWith("==")) continue;
-        out.add({
+        add({
           name,
           version: version.slice(version.startsWith("===") ? 3 : 2),
-          ecosystem: "PyPI",
-          origin: { file: path, line },
+          line,
           groups: [...groups],
         });
       }
     }
-    return out.list();
   },
-};
+});

@@ -3,10 +3,8 @@
  * across them: `/name/1.0.0_peer@2` (5), `/name@1.0.0(peer@2)` (6), `name@1.0.0` (9, with
  * the install graph moved to `importers` and `snapshots`).
  */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
 import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
+import { lockfile } from "./extractor.ts";
 import { gitCommitOf } from "./git_commit.ts";
 import { parseYamlMapping } from "./parse_text.ts";
 import { type Dict, dict, flag, str } from "./values.ts";
@@ -115,20 +113,18 @@ function v9Groups(lock: Dict): Map<string, string[]> {
  * `E_MALFORMED`, as the format does not allow it. Scope comes from `dev`/`optional` flags
  * (v5, v6) or from what the importers' dependency lists reach (v9).
  */
-export const pnpmLock: Extractor = {
+export const pnpmLock = lockfile({
   name: "npm/pnpm-lock",
   ecosystem: "npm",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "pnpm-lock.yaml";
-  },
-  extract(path: string, text: string): Component[] {
+  files: ["pnpm-lock.yaml"],
+  sniff: (t) => /^lockfileVersion:/m.test(t),
+  parse(path, text, add) {
     const doc = parseYamlMapping(path, text);
     const lock = doc.data;
     const lockVersion = Number.parseFloat(str(lock.lockfileVersion) ?? "");
     const v9 = lockVersion >= 9;
     const groups9 = v9 ? v9Groups(lock) : new Map<string, string[]>();
     const lines = doc.keyLines(["packages"]);
-    const out = new Collector();
     for (const [key, raw] of Object.entries(dict(lock.packages))) {
       const entry = dict(raw);
       const line = lines.get(key);
@@ -145,15 +141,7 @@ export const pnpmLock: Extractor = {
       const groups = v9
         ? groups9.get(key) ?? []
         : [...(flag(entry.dev) ? ["dev"] : []), ...(flag(entry.optional) ? ["optional"] : [])];
-      out.add({
-        name,
-        version,
-        ecosystem: "npm",
-        origin: { file: path, line },
-        groups,
-        ...(commit ? { commit } : {}),
-      });
+      add({ name, version, line, groups, commit });
     }
-    return out.list();
   },
-};
+});

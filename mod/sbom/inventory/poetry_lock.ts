@@ -1,11 +1,7 @@
 /** `poetry.lock`: Poetry's lockfile (TOML, one `[[package]]` per distribution). */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
-import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
-import { tomlEntryLines } from "./lines.ts";
-import { parseTomlTable } from "./parse_text.ts";
-import { type Dict, dict, flag, isDict, list, str } from "./values.ts";
+import { lockfile } from "./extractor.ts";
+import { tomlPackages } from "./parse_text.ts";
+import { type Dict, dict, flag, list, str } from "./values.ts";
 
 /**
  * Scope of one entry: lock format 2.1 lists its `groups` (`main` is production), older ones a
@@ -34,35 +30,18 @@ function groupsOf(entry: Dict): string[] {
  * console.assert(c.name === "numpy" && c.groups[0] === "optional" && c.origin.line === 2);
  * ```
  */
-export const poetryLock: Extractor = {
+export const poetryLock = lockfile({
   name: "pypi/poetry-lock",
   ecosystem: "PyPI",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "poetry.lock";
-  },
-  extract(path: string, text: string): Component[] {
-    const lock = parseTomlTable(path, text);
-    const lines = tomlEntryLines(text, "package", "name");
-    const out = new Collector();
-    list(lock.package).forEach((raw, i) => {
-      const line = lines[i] || undefined;
-      if (!isDict(raw)) throw malformed(path, line ?? 0, "A [[package]] entry is not a table");
-      const name = str(raw.name);
-      const version = str(raw.version);
-      if (!name || version === undefined) {
-        throw malformed(path, line ?? 0, "A [[package]] entry lacks a name or version");
-      }
-      const source = dict(raw.source);
+  files: ["poetry.lock"],
+  sniff: (t) =>
+    /^\[\[package\]\]/m.test(t) &&
+    (/^python-versions\s*=/m.test(t) || (/^\[metadata\]/m.test(t) && /content-hash/.test(t))),
+  parse(path, text, add) {
+    for (const p of tomlPackages(path, text)) {
+      const source = dict(p.raw.source);
       const commit = str(source.type) === "git" ? str(source.resolved_reference) ?? "" : "";
-      out.add({
-        name,
-        version,
-        ecosystem: "PyPI",
-        origin: { file: path, line },
-        groups: groupsOf(raw),
-        ...(commit ? { commit } : {}),
-      });
-    });
-    return out.list();
+      add({ name: p.name, version: p.version!, line: p.line, groups: groupsOf(p.raw), commit });
+    }
   },
-};
+});

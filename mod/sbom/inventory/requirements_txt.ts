@@ -3,6 +3,7 @@
  * group is the file that declares it, without its extension (`requirements-dev`), so a report
  * can say which file to edit.
  */
+import { errorMessage } from "../../core/errors.ts";
 import type { Component } from "../component.ts";
 import { Collector } from "./collect.ts";
 import { InventoryError, malformed } from "./errors.ts";
@@ -127,7 +128,7 @@ class Reader {
         : e instanceof Deno.errors.NotFound
         ? "E_NOT_FOUND"
         : "E_READ";
-      const why = e instanceof Error ? e.message : String(e);
+      const why = errorMessage(e);
       throw new InventoryError(code, file, line, `Cannot read included ${target}: ${why}`, {
         cause: e,
       });

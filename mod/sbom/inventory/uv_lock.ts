@@ -1,19 +1,11 @@
 /** `uv.lock`: uv's lockfile (TOML, one `[[package]]` per distribution and version). */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
-import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
-import { tomlEntryLines } from "./lines.ts";
-import { parseTomlTable } from "./parse_text.ts";
-import { type Dict, dict, isDict, list, str } from "./values.ts";
+import { lockfile } from "./extractor.ts";
+import { poetryLock } from "./poetry_lock.ts";
+import { type TomlPackage, tomlPackages } from "./parse_text.ts";
+import { dict, list, str } from "./values.ts";
 
-interface Entry {
-  name: string;
-  /** Absent for a virtual workspace root, which is in the graph but not reported. */
-  version?: string;
-  raw: Dict;
-  line?: number;
-}
+/** A package; `version` is absent for a virtual workspace root (in the graph, not reported). */
+type Entry = TomlPackage;
 
 /** The dependency references (`{ name, version? }`) of a list of them. */
 function refs(v: unknown): { name: string; version?: string }[] {
@@ -81,39 +73,28 @@ function scopes(entries: Entry[]): Map<Entry, string[]> {
  * console.assert(c.name === "anyio" && c.version === "4.6.2" && c.origin.line === 4);
  * ```
  */
-export const uvLock: Extractor = {
+export const uvLock = lockfile({
   name: "pypi/uv-lock",
   ecosystem: "PyPI",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "uv.lock";
-  },
-  extract(path: string, text: string): Component[] {
-    const lock = parseTomlTable(path, text);
-    const lines = tomlEntryLines(text, "package", "name");
-    const entries: Entry[] = [];
-    list(lock.package).forEach((raw, i) => {
-      const line = lines[i] || undefined;
-      if (!isDict(raw)) throw malformed(path, line ?? 0, "A [[package]] entry is not a table");
-      const name = str(raw.name);
-      if (!name) throw malformed(path, line ?? 0, "A [[package]] entry has no name");
-      entries.push({ name, version: str(raw.version), raw, line });
-    });
+  files: ["uv.lock"],
+  sniff: (t) =>
+    /^\[\[package\]\]/m.test(t) && /^requires-python\s*=/m.test(t) &&
+    /^version\s*=\s*\d/m.test(t) && !poetryLock.sniff!(t),
+  parse(path, text, add) {
+    const entries = tomlPackages(path, text, true);
     const groups = scopes(entries);
-    const out = new Collector();
     for (const e of entries) {
       if (e.version === undefined) continue;
       const git = str(dict(e.raw.source).git) ?? "";
       const hash = git.lastIndexOf("#");
       const commit = hash >= 0 ? git.slice(hash + 1) : "";
-      out.add({
+      add({
         name: e.name,
         version: e.version,
-        ecosystem: "PyPI",
-        origin: { file: path, line: e.line },
+        line: e.line,
         groups: [...(groups.get(e) ?? [])],
-        ...(commit ? { commit } : {}),
+        commit,
       });
     }
-    return out.list();
   },
-};
+});

@@ -2,10 +2,8 @@
  * `yarn.lock`, both generations: v1 (yarn classic's own indented format) and berry (yarn 2+,
  * YAML with a `__metadata` entry).
  */
-import type { Component } from "../component.ts";
-import { Collector } from "./collect.ts";
 import { malformed } from "./errors.ts";
-import { baseName, type Extractor } from "./extractor.ts";
+import { type LockEntry, lockfile } from "./extractor.ts";
 import { gitCommitOf } from "./git_commit.ts";
 import { splitLines } from "./lines.ts";
 import { parseYamlMapping } from "./parse_text.ts";
@@ -121,32 +119,24 @@ function parseV1(file: string, text: string): V1Entry[] {
   return entries;
 }
 
-function fromV1(path: string, text: string): Component[] {
-  const out = new Collector();
+type Add = (entry: LockEntry) => void;
+
+function fromV1(path: string, text: string, add: Add): void {
   for (const entry of parseV1(path, text)) {
     const version = entry.fields.get("version");
     if (version === undefined) throw malformed(path, entry.line, "Entry has no version");
     const commit = gitCommitOf(entry.fields.get("resolved") ?? "");
-    out.add({
-      name: nameOfDescriptor(entry.descriptors[0] ?? ""),
-      version,
-      ecosystem: "npm",
-      origin: { file: path, line: entry.line },
-      groups: [],
-      ...(commit ? { commit } : {}),
-    });
+    add({ name: nameOfDescriptor(entry.descriptors[0] ?? ""), version, line: entry.line, commit });
   }
-  return out.list();
 }
 
 /**
  * Berry: every entry but `__metadata`. Workspace entries (`name@workspace:…`, version
  * `0.0.0-use.local`) are kept: osv-scanner reports them too, and they name the project.
  */
-function fromBerry(path: string, text: string): Component[] {
+function fromBerry(path: string, text: string, add: Add): void {
   const doc = parseYamlMapping(path, text);
   const lines = doc.keyLines([]);
-  const out = new Collector();
   for (const [key, raw] of Object.entries(doc.data)) {
     if (key === "__metadata" || !isDict(raw)) continue;
     const line = lines.get(key);
@@ -156,16 +146,8 @@ function fromBerry(path: string, text: string): Component[] {
     const name = nameOfDescriptor(resolution || key.split(",")[0].trim());
     // The resolution is "name@protocol:…"; the commit is in the part after the name.
     const commit = gitCommitOf(resolution.slice(name.length + 1));
-    out.add({
-      name,
-      version,
-      ecosystem: "npm",
-      origin: { file: path, line },
-      groups: [],
-      ...(commit ? { commit } : {}),
-    });
+    add({ name, version, line, commit });
   }
-  return out.list();
 }
 
 /**
@@ -180,13 +162,15 @@ function fromBerry(path: string, text: string): Component[] {
  * console.assert(c.name === "@babel/core" && c.version === "7.1.0" && c.origin.line === 3);
  * ```
  */
-export const yarnLock: Extractor = {
+export const yarnLock = lockfile({
   name: "npm/yarn-lock",
   ecosystem: "npm",
-  fileRequired(path: string): boolean {
-    return baseName(path) === "yarn.lock";
+  files: ["yarn.lock"],
+  sniff: (t) =>
+    /^# yarn lockfile v1/m.test(t) || /^__metadata:/m.test(t) ||
+    (/^ {2}version "?\d/m.test(t) && /^ {2}resolved /m.test(t)),
+  parse(path, text, add) {
+    if (/^"?__metadata"?:/m.test(text)) fromBerry(path, text, add);
+    else fromV1(path, text, add);
   },
-  extract(path: string, text: string): Component[] {
-    return /^"?__metadata"?:/m.test(text) ? fromBerry(path, text) : fromV1(path, text);
-  },
-};
+});

@@ -2,6 +2,7 @@
  * Builds the local vulnerability index: every OSV record of the sources, checked, keyed by
  * each package it affects, into a fresh SQLite file that replaces the old one atomically.
  */
+import { errorMessage } from "../../core/errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { deflateRawSync } from "node:zlib";
@@ -113,7 +114,7 @@ export async function buildIndex(
     throw new VulnDbError(
       "E_VULNDB_WRITE",
       dbPath,
-      `cannot create ${tmp}: ${(e as Error).message}`,
+      `cannot create ${tmp}: ${errorMessage(e)}`,
       {},
       {
         cause: e,
@@ -150,7 +151,7 @@ export async function buildIndex(
     throw new VulnDbError(
       "E_VULNDB_WRITE",
       dbPath,
-      `cannot build the index: ${(e as Error).message}`,
+      `cannot build the index: ${errorMessage(e)}`,
       {},
       {
         cause: e,
@@ -169,7 +170,7 @@ export async function buildIndex(
     throw new VulnDbError(
       "E_VULNDB_WRITE",
       dbPath,
-      `cannot replace the index: ${(e as Error).message}`,
+      `cannot replace the index: ${errorMessage(e)}`,
       {},
       {
         cause: e,
@@ -221,7 +222,7 @@ async function fill(
       } catch (e) {
         const reason = e instanceof OsvRecordError
           ? e.message.slice(raw.where.length + 2)
-          : `is not UTF-8 text (${(e as Error).message})`;
+          : `is not UTF-8 text (${errorMessage(e)})`;
         rejected.push({ entry: raw.where, reason });
         continue;
       }
@@ -358,7 +359,7 @@ async function existingCounts(
     await Deno.stat(dbPath);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
-    throw new VulnDbError("E_VULNDB_WRITE", dbPath, `cannot inspect: ${(e as Error).message}`);
+    throw new VulnDbError("E_VULNDB_WRITE", dbPath, `cannot inspect: ${errorMessage(e)}`);
   }
   let db: DatabaseSync | undefined;
   try {
@@ -373,7 +374,7 @@ async function existingCounts(
     throw new VulnDbError(
       "E_VULNDB_WRITE",
       dbPath,
-      `exists and is not a vulnerability index this agent can read (${(e as Error).message}); ` +
+      `exists and is not a vulnerability index this agent can read (${errorMessage(e)}); ` +
         "remove it or force the build",
     );
   } finally {

@@ -28,7 +28,8 @@
  * match nothing rather than fail the scan.
  */
 import { type Component, componentKey } from "../component.ts";
-import type { Finding, VulnSeverity } from "../finding.ts";
+import type { Finding } from "../finding.ts";
+import { compareSeverity } from "../severity/rating.ts";
 import {
   baseEcosystem,
   InvalidVersionError,
@@ -358,20 +359,12 @@ function tryCompare(order: Compare, a: string, b: string): number {
   }
 }
 
-const SEVERITY_RANK: Readonly<Record<VulnSeverity, number>> = {
-  critical: 5,
-  high: 4,
-  medium: 3,
-  low: 2,
-  none: 1,
-  unknown: 0,
-};
-
 /**
  * Merges findings that are one vulnerability of one component under several ids: two
  * findings merge when they share an id or alias (transitively, as OSV aliases are), and only
  * for the same component (same package, version, file and container). The merged finding
- * keeps the id, summary and score of its most severe member (the first of equals), lists
+ * keeps the id, summary and score of its most severe member (by `SEVERITY_ORDER`; the first
+ * of equals), lists
  * every other id and alias in `aliases` (sorted), and takes the greatest `fixedVersion` any
  * member gives, since the upgrade must fix them all. Order follows each group's first
  * member.
@@ -426,7 +419,7 @@ function componentIdentity(c: Component): string {
 function mergeGroup(group: Finding[]): Finding {
   if (group.length === 1) return group[0];
   let kept = group[0];
-  for (const f of group) if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[kept.severity]) kept = f;
+  for (const f of group) if (compareSeverity(f.severity, kept.severity) < 0) kept = f;
 
   const ids = new Set<string>();
   for (const f of group) for (const id of [f.id, ...f.aliases]) ids.add(id);

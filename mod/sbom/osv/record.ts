@@ -9,7 +9,7 @@
  * dropped, not refused, so records written to a later schema still load. `null` where the
  * schema allows it (`aliases`, `affected`, `references`, `severity`) reads as absent.
  */
-import { IronpostError } from "../../core/mod.ts";
+import { errorMessage, IronpostError } from "../../core/mod.ts";
 
 /** How a range's event versions are ordered. */
 export type OsvRangeType = "SEMVER" | "ECOSYSTEM" | "GIT";
@@ -152,7 +152,7 @@ export function parseOsvRecord(text: string, file = "<input>"): OsvRecord {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new OsvRecordError("E_OSV_JSON", file, "", `is not valid JSON: ${(e as Error).message}`);
+    throw new OsvRecordError("E_OSV_JSON", file, "", `is not valid JSON: ${errorMessage(e)}`);
   }
   return new Checker(file).record(json);
 }

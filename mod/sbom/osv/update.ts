@@ -2,6 +2,7 @@
  * Refreshing the local vulnerability index from OSV's bucket, a mirror of it, a directory or
  * an `all.zip`.
  */
+import { errorMessage } from "../../core/errors.ts";
 import type { Ecosystem } from "../component.ts";
 import { buildIndex, type BuildOptions, type BuildReport } from "./build_index.ts";
 import { VulnDbError } from "./vulndb_error.ts";
@@ -104,7 +105,7 @@ async function download(url: URL, options: UpdateOptions): Promise<Uint8Array> {
     throw new VulnDbError(
       "E_VULNDB_FETCH",
       url.href,
-      `download failed: ${(e as Error).message}`,
+      `download failed: ${errorMessage(e)}`,
       {},
       {
         cause: e,
@@ -132,7 +133,7 @@ async function download(url: URL, options: UpdateOptions): Promise<Uint8Array> {
     throw new VulnDbError(
       "E_VULNDB_FETCH",
       url.href,
-      `download failed: ${(e as Error).message}`,
+      `download failed: ${errorMessage(e)}`,
       {},
       {
         cause: e,

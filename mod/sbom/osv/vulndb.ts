@@ -1,6 +1,7 @@
 /**
  * Reading the local vulnerability index that `buildIndex` / `updateVulnDb` write.
  */
+import { errorMessage } from "../../core/errors.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { inflateRawSync } from "node:zlib";
 import type { VulnSeverity } from "../finding.ts";
@@ -95,7 +96,7 @@ export class VulnDb {
       db?.close();
       const why = e instanceof Deno.errors.NotFound
         ? "no vulnerability index here; build one with updateVulnDb"
-        : `not a readable vulnerability index: ${(e as Error).message}`;
+        : `not a readable vulnerability index: ${errorMessage(e)}`;
       throw new VulnDbError("E_VULNDB_OPEN", path, why, {}, { cause: e });
     }
   }

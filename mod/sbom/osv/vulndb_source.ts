@@ -2,6 +2,7 @@
  * Where OSV records come from when an index is built: a directory tree laid out as OSV's
  * bucket is (`<Ecosystem>/<ID>.json`), an `all.zip` file, or zip bytes already downloaded.
  */
+import { errorMessage } from "../../core/errors.ts";
 import { basename, dirname, join } from "node:path";
 import { VulnDbError } from "./vulndb_error.ts";
 import { listZip, readZipEntry, type ZipEntry } from "./zip.ts";
@@ -50,7 +51,7 @@ export async function openSource(source: BuildSource): Promise<OpenedSource> {
   try {
     info = await Deno.stat(source);
   } catch (e) {
-    throw new VulnDbError("E_VULNDB_SOURCE", source, `cannot read: ${(e as Error).message}`, {}, {
+    throw new VulnDbError("E_VULNDB_SOURCE", source, `cannot read: ${errorMessage(e)}`, {}, {
       cause: e,
     });
   }
@@ -59,7 +60,7 @@ export async function openSource(source: BuildSource): Promise<OpenedSource> {
   try {
     bytes = await Deno.readFile(source);
   } catch (e) {
-    throw new VulnDbError("E_VULNDB_SOURCE", source, `cannot read: ${(e as Error).message}`, {}, {
+    throw new VulnDbError("E_VULNDB_SOURCE", source, `cannot read: ${errorMessage(e)}`, {}, {
       cause: e,
     });
   }
@@ -94,7 +95,7 @@ async function openDirectory(root: string): Promise<OpenedSource> {
   try {
     for await (const e of Deno.readDir(root)) if (e.isDirectory) homes.push(e.name);
   } catch (e) {
-    throw new VulnDbError("E_VULNDB_SOURCE", root, `cannot list: ${(e as Error).message}`, {}, {
+    throw new VulnDbError("E_VULNDB_SOURCE", root, `cannot list: ${errorMessage(e)}`, {}, {
       cause: e,
     });
   }
@@ -110,7 +111,7 @@ async function openDirectory(root: string): Promise<OpenedSource> {
             if (e.isFile && e.name.endsWith(".json")) files.push(e.name);
           }
         } catch (e) {
-          throw new VulnDbError("E_VULNDB_SOURCE", dir, `cannot list: ${(e as Error).message}`);
+          throw new VulnDbError("E_VULNDB_SOURCE", dir, `cannot list: ${errorMessage(e)}`);
         }
         files.sort();
         // Reads overlap in small batches: one file at a time spends most of a build waiting.
@@ -123,7 +124,7 @@ async function openDirectory(root: string): Promise<OpenedSource> {
               throw new VulnDbError(
                 "E_VULNDB_SOURCE",
                 path,
-                `cannot read: ${(e as Error).message}`,
+                `cannot read: ${errorMessage(e)}`,
               );
             }
           }));

@@ -10,6 +10,7 @@
  * not have it, and it would need a temporary file and a run permission for bytes that are
  * already in memory after `fetch`.
  */
+import { errorMessage } from "../../core/errors.ts";
 import { crc32, inflateRawSync } from "node:zlib";
 import { VulnDbError } from "./vulndb_error.ts";
 
@@ -168,7 +169,7 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, source: string)
       return fail(
         code === "ERR_BUFFER_TOO_LARGE"
           ? `inflates to more than the ${entry.size} bytes the directory says`
-          : `deflate data is damaged (${(e as Error).message})`,
+          : `deflate data is damaged (${errorMessage(e)})`,
       );
     }
   }

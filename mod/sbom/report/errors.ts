@@ -12,13 +12,5 @@ import { IronpostError } from "../../core/errors.ts";
  * ```
  */
 export class ReportError extends IronpostError {
-  constructor(
-    code: string,
-    message: string,
-    context: Record<string, unknown> = {},
-    options?: ErrorOptions,
-  ) {
-    super(code, message, context, options);
-    this.name = "ReportError";
-  }
+  override readonly name: string = "ReportError";
 }

@@ -9,7 +9,7 @@
  * its component (key, purl, origin) so it reads on its own.
  */
 import { type Component, componentKey, type Origin } from "../component.ts";
-import { IronpostError } from "../../core/errors.ts";
+import { errorMessage, IronpostError } from "../../core/errors.ts";
 import type { Finding } from "../finding.ts";
 import { toPurl } from "./purl.ts";
 import { compareFindings, compareText } from "./severity_order.ts";
@@ -153,7 +153,7 @@ export function toScanError(err: unknown): ScanError {
     const line = typeof ctx.line === "number" ? ctx.line : undefined;
     return { code: err.code, message: err.message, file, line };
   }
-  return { code: "E_UNEXPECTED", message: err instanceof Error ? err.message : String(err) };
+  return { code: "E_UNEXPECTED", message: errorMessage(err) };
 }
 
 /** The scan result as a plain object of the stable shape (see the module note). */

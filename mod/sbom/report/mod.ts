@@ -46,7 +46,7 @@ export {
   type SarifOptions,
   toSarif,
 } from "./sarif.ts";
-export { compareFindings, severityRank } from "./severity_order.ts";
+export { compareFindings } from "./severity_order.ts";
 export type { ScanSubject, ToolInfo } from "./subject.ts";
 export { formatFindingsTable, type TableOptions } from "./table.ts";
 export { validateCycloneDxJson } from "./validate.ts";

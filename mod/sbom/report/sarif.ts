@@ -22,7 +22,8 @@ import { isAbsolute, relative, resolve } from "node:path";
 import type { Finding, VulnSeverity } from "../finding.ts";
 import { advisorySource } from "./advisory_source.ts";
 import { baseEcosystem, toPurl } from "./purl.ts";
-import { compareFindings, compareText, severityRank } from "./severity_order.ts";
+import { compareSeverity } from "../severity/rating.ts";
+import { compareFindings, compareText } from "./severity_order.ts";
 import type { ToolInfo } from "./subject.ts";
 
 /** The OASIS errata 01 schema that SARIF 2.1.0 logs name. */
@@ -146,9 +147,7 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): st
 
   const rules = ruleIds.map((id) => {
     const list = byRule.get(id)!;
-    const worst = list.reduce((a, b) =>
-      severityRank(b.severity) < severityRank(a.severity) ? b : a
-    );
+    const worst = list.reduce((a, b) => compareSeverity(b.severity, a.severity) < 0 ? b : a);
     const summary = list.find((f) => f.summary)?.summary ?? id;
     const aliases = [...new Set(list.flatMap((f) => f.aliases))].filter((a) => a !== id)
       .sort(compareText);

@@ -1,24 +1,10 @@
 /**
- * Severity order and display helpers shared by the table, SARIF and JSON reports.
- *
- * `unknown` sorts after `low` and before `none`: a finding with no rating may be anything,
- * so it is shown ahead of one rated harmless, but after every rated risk.
+ * The order reports list findings in, shared by the table, SARIF and JSON reports. The
+ * severity order itself is `SEVERITY_ORDER` in `../severity/rating.ts`, the one every part
+ * of the scanner uses.
  */
-import type { Finding, VulnSeverity } from "../finding.ts";
-
-const RANK: Record<VulnSeverity, number> = {
-  critical: 0,
-  high: 1,
-  medium: 2,
-  low: 3,
-  unknown: 4,
-  none: 5,
-};
-
-/** 0 for critical up to 5 for none; lower sorts first. */
-export function severityRank(s: VulnSeverity): number {
-  return RANK[s] ?? RANK.unknown;
-}
+import type { Finding } from "../finding.ts";
+import { compareSeverity } from "../severity/rating.ts";
 
 /** Compare two strings by code unit, so order never depends on the locale. */
 export function compareText(a: string, b: string): number {
@@ -30,7 +16,7 @@ export function compareText(a: string, b: string): number {
  * version, id, origin file and line.
  */
 export function compareFindings(a: Finding, b: Finding): number {
-  return severityRank(a.severity) - severityRank(b.severity) ||
+  return compareSeverity(a.severity, b.severity) ||
     compareText(a.component.name, b.component.name) ||
     compareText(a.component.ecosystem, b.component.ecosystem) ||
     compareText(a.component.version, b.component.version) ||

@@ -7,7 +7,8 @@
 import { relative, resolve } from "node:path";
 import type { Finding, VulnSeverity } from "../finding.ts";
 import { originText } from "./component_set.ts";
-import { compareFindings, severityRank } from "./severity_order.ts";
+import { compareSeverity } from "../severity/rating.ts";
+import { compareFindings } from "./severity_order.ts";
 
 /** How the table is drawn. */
 export interface TableOptions {
@@ -91,7 +92,7 @@ export function formatFindingsTable(
   const counts = new Map<VulnSeverity, number>();
   for (const f of sorted) counts.set(f.severity, (counts.get(f.severity) ?? 0) + 1);
   const parts = [...counts.entries()]
-    .sort(([a], [b]) => severityRank(a) - severityRank(b))
+    .sort(([a], [b]) => compareSeverity(a, b))
     .map(([s, n]) => `${n} ${s}`);
   const noun = sorted.length === 1 ? "finding" : "findings";
   lines.push("", `${sorted.length} ${noun}: ${parts.join(", ")}`);

@@ -13,6 +13,7 @@
  * that Deno loads only from a local `node_modules` with install scripts run, which this
  * project does not use (`nodeModulesDir: "none"`).
  */
+import { errorMessage } from "../../core/errors.ts";
 import "./quiet_punycode.ts";
 // Pinned inline until deno.json maps these names (then: bare `import "ajv";` …).
 // deno-lint-ignore no-import-prefix
@@ -59,7 +60,7 @@ export async function validateCycloneDxJson(text: string): Promise<string[]> {
   try {
     JSON.parse(text);
   } catch (e) {
-    return [`not JSON: ${e instanceof Error ? e.message : String(e)}`];
+    return [`not JSON: ${errorMessage(e)}`];
   }
   validator ??= new Validation.JsonStrictValidator(Spec.Version.v1dot6);
   let result: unknown;

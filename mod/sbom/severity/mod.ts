@@ -16,8 +16,16 @@ export { cvss3BaseScore, type Cvss3Vector, parseCvss3 } from "./cvss3.ts";
 export { cvss4BaseScore, cvss4Score, type Cvss4Vector, parseCvss4 } from "./cvss4.ts";
 export { CvssVectorError } from "./errors.ts";
 export { severityFromLabel } from "./labels.ts";
-export { type KnownSeverity, meetsThreshold, ratingOf, severityRank } from "./rating.ts";
 export {
+  compareSeverity,
+  type KnownSeverity,
+  meetsThreshold,
+  ratingOf,
+  SEVERITY_ORDER,
+  severityRank,
+} from "./rating.ts";
+export {
+  type SeverityEntry,
   type SeverityFields,
   severityOf,
   type SeverityOrigin,

@@ -1,6 +1,8 @@
 /**
- * Qualitative severity: FIRST's rating scale for scores, and the one ordering every
- * threshold (`--fail-on`, `[sbom] min_severity`) uses, including for `unknown`.
+ * Qualitative severity: FIRST's rating scale for scores, and the one severity order every
+ * part of the scanner uses: reports list findings by it, merging keeps the most severe
+ * member by it, and thresholds (`--fail-on`, `[sbom] min_severity`) compare by it with
+ * `unknown` read as `medium`.
  */
 import type { VulnSeverity } from "../finding.ts";
 
@@ -26,25 +28,59 @@ export function ratingOf(score: number): KnownSeverity {
   return "critical";
 }
 
-const RANK: Readonly<Record<VulnSeverity, number>> = {
-  none: 0,
-  low: 1,
-  // A record with no severity at all (every Go vulndb entry, most PyPI ones) is not
-  // harmless: counting it as medium keeps it visible at the default threshold without
-  // letting it outrank anything that was actually scored high.
-  unknown: 2,
-  medium: 2,
-  high: 3,
-  critical: 4,
-};
+/**
+ * The severity order, most severe first. `unknown` sits after `low` and before `none`: a
+ * finding with no rating may be anything, so it is shown (and kept when merging) ahead of
+ * one rated harmless, but after every rated risk.
+ */
+export const SEVERITY_ORDER: readonly VulnSeverity[] = [
+  "critical",
+  "high",
+  "medium",
+  "low",
+  "unknown",
+  "none",
+];
+
+const POSITION = new Map(SEVERITY_ORDER.map((s, i) => [s, i]));
+
+/** Place in `SEVERITY_ORDER`; a value outside the type (bad input) sorts as `unknown`. */
+function position(s: VulnSeverity): number {
+  return POSITION.get(s) ?? POSITION.get("unknown")!;
+}
 
 /**
- * Orders severities: none 0 < low 1 < medium 2 < high 3 < critical 4.
+ * Negative when `a` is more severe than `b` in `SEVERITY_ORDER`, so sorting with it lists
+ * the most severe first.
  *
- * **`unknown` ranks as `medium`.** A finding whose record carries neither a CVSS vector
- * nor a database label therefore meets a `--fail-on` / `min_severity` of `none`, `low` or
- * `medium`, and does not meet `high` or `critical`. Advisory databases omit severity for
- * many real vulnerabilities, so treating unknown as harmless would hide them.
+ * @example
+ * ```ts
+ * import { compareSeverity } from "./rating.ts";
+ * console.assert(compareSeverity("critical", "low") < 0 && compareSeverity("unknown", "none") < 0);
+ * console.assert(compareSeverity("unknown", "low") > 0);
+ * ```
+ */
+export function compareSeverity(a: VulnSeverity, b: VulnSeverity): number {
+  return position(a) - position(b);
+}
+
+/** The order without `unknown`: what a threshold compares. */
+const RATED: readonly VulnSeverity[] = SEVERITY_ORDER.filter((s) => s !== "unknown");
+
+/** The severity a threshold reads: `unknown` counts as `medium`, the rest as themselves. */
+function forThreshold(s: VulnSeverity): VulnSeverity {
+  return s === "unknown" || !POSITION.has(s) ? "medium" : s;
+}
+
+/**
+ * Threshold rank: none 0 < low 1 < medium 2 < high 3 < critical 4.
+ *
+ * **`unknown` ranks as `medium`.** A record with no severity at all (every Go vulndb entry,
+ * most PyPI ones) is not harmless: counting it as medium keeps it visible at the default
+ * threshold without letting it outrank anything that was actually scored high. A finding
+ * whose record carries neither a CVSS vector nor a database label therefore meets a
+ * `--fail-on` / `min_severity` of `none`, `low` or `medium`, and does not meet `high` or
+ * `critical`.
  *
  * @example
  * ```ts
@@ -54,7 +90,7 @@ const RANK: Readonly<Record<VulnSeverity, number>> = {
  * ```
  */
 export function severityRank(severity: VulnSeverity): number {
-  return RANK[severity];
+  return RATED.length - 1 - RATED.indexOf(forThreshold(severity));
 }
 
 /**
@@ -71,5 +107,5 @@ export function severityRank(severity: VulnSeverity): number {
  * ```
  */
 export function meetsThreshold(severity: VulnSeverity, threshold: VulnSeverity): boolean {
-  return RANK[severity] >= RANK[threshold];
+  return severityRank(severity) >= severityRank(threshold);
 }

@@ -1,8 +1,8 @@
+import { errorMessage } from "../../core/errors.ts";
 import type { VulnSeverity } from "../finding.ts";
-import type { OsvRecord, OsvSeverity } from "../osv/record.ts";
 import { type CvssScore, scoreCvss } from "./cvss.ts";
 import { severityFromLabel } from "./labels.ts";
-import { severityRank } from "./rating.ts";
+import { compareSeverity } from "./rating.ts";
 
 /** Where a verdict came from, best first. */
 export type SeverityOrigin = "CVSS_V4" | "CVSS_V3" | "label" | "none";
@@ -21,8 +21,25 @@ export interface SeverityVerdict {
   problems: string[];
 }
 
-/** The parts of an OSV record that carry severity. */
-export type SeverityFields = Pick<OsvRecord, "severity" | "affected" | "database_specific">;
+/** One `severity[]` entry of an OSV record: `CVSS_V3`, `CVSS_V4`, `Ubuntu`, … and its score. */
+export interface SeverityEntry {
+  type: string;
+  score: string;
+}
+
+/**
+ * The parts of an OSV record that carry severity, spelt out here so that `severity/` needs
+ * nothing from `osv/` (an `OsvRecord` is one of these).
+ */
+export interface SeverityFields {
+  severity?: readonly SeverityEntry[];
+  affected?: readonly {
+    severity?: readonly SeverityEntry[];
+    ecosystem_specific?: Record<string, unknown>;
+    database_specific?: Record<string, unknown>;
+  }[];
+  database_specific?: Record<string, unknown>;
+}
 
 /**
  * A record's severity, by the first rule that yields one:
@@ -54,12 +71,12 @@ export function severityOf(record: SeverityFields): SeverityVerdict {
   const scored: CvssScore[] = [];
   const labels: string[] = [];
 
-  const consider = (entry: OsvSeverity): void => {
+  const consider = (entry: SeverityEntry): void => {
     if (entry.type === "CVSS_V3" || entry.type === "CVSS_V4" || entry.score.startsWith("CVSS:")) {
       try {
         scored.push(scoreCvss(entry.score));
       } catch (e) {
-        problems.push(`${entry.type}: ${(e as Error).message}`);
+        problems.push(`${entry.type}: ${errorMessage(e)}`);
       }
     } else if (entry.type !== "CVSS_V2") {
       labels.push(entry.score);
@@ -102,7 +119,7 @@ export function severityOf(record: SeverityFields): SeverityVerdict {
   for (const label of labels) {
     const severity = severityFromLabel(label);
     if (severity === "unknown") continue;
-    if (best === undefined || severityRank(severity) > severityRank(best.severity)) {
+    if (best === undefined || compareSeverity(severity, best.severity) < 0) {
       best = { label, severity };
     }
   }

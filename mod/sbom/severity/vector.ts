@@ -1,5 +1,13 @@
 import { CvssVectorError } from "./errors.ts";
 
+/** Values of an impact metric (v3 `C`/`I`/`A`, v4 `VC`…`SA`). */
+export const IMPACT = ["H", "L", "N"] as const;
+/** Values of a modified impact metric (`MC`, `MVC`, …). */
+export const MODIFIED_IMPACT = ["X", "H", "L", "N"] as const;
+const REQUIREMENT = ["X", "H", "M", "L"] as const;
+/** The Environmental security requirements, the same in v3.x and v4.0. */
+export const SECURITY_REQUIREMENTS = { CR: REQUIREMENT, IR: REQUIREMENT, AR: REQUIREMENT };
+
 /** What one CVSS version allows in a vector string. */
 export interface VectorGrammar {
   /** Accepted version labels, e.g. `CVSS:3.0`, `CVSS:3.1`. */
