@@ -33,13 +33,18 @@ const STRS: OptionSpec = { type: "string", multiple: true };
 export const COMMANDS: Record<string, CommandSpec> = {
   run: {
     summary: [["run", "run the agent in the foreground (the default command)"]],
-    help:
-      `Usage: ironpost run [--config PATH] [--log-level L] [--log-format F] [--pid-file P] [--validate]
+    help: `Usage: ironpost run [--config PATH] [--log-level L] [--log-format F] [--pid-file P]
+       ironpost --validate [--config PATH] [--format human|json|github|sarif] [--strict]
 
 Runs the agent in the foreground until SIGTERM or SIGINT (graceful stop, exit 0).
 SIGHUP re-reads the config and applies what can change live; an invalid config is refused
-and the running one kept. Exit 1 when the config is invalid or a module fails to start.`,
-    options: { validate: BOOL, format: STR },
+and the running one kept. Exit 1 when the config is invalid or a module fails to start.
+
+--validate checks the config, every rule and every policy (no privileges, no network) and
+prints every problem as file:line:col, as GitHub Actions ::error/::warning commands
+(--format github) or as SARIF 2.1.0 with paths relative to the repository (--format sarif).
+--strict makes warnings errors. Exit 0 valid, 1 invalid, 2 usage error or unreadable config.`,
+    options: { validate: BOOL, format: STR, strict: BOOL },
     run: async (v) =>
       v.validate
         ? await (await import("./validate.ts")).validateCommand(v)
@@ -79,13 +84,13 @@ and channels. Exit 0 healthy or degraded, 1 unhealthy, 3 not running.`,
       "check a config and exit (same as --validate)",
     ]],
     help: `Usage: ironpost config show [--json] [--config PATH]
-       ironpost config validate [--format human|json] [--config PATH]
+       ironpost config validate [--format human|json|github|sarif] [--strict] [--config PATH]
 
 show: the effective config after defaults, file, environment and CLI, credentials in URLs
 redacted, each value marked with where it came from.
 validate: every problem at once as file:line:col: error: key: what; expected what.
 Exit 0 valid (warnings allowed), 1 invalid.`,
-    options: { json: BOOL, format: STR },
+    options: { json: BOOL, format: STR, strict: BOOL },
     positionals: true,
     run: async (v, p) => await (await import("./config_cmd.ts")).configCommand(p[0], v),
   },
@@ -99,14 +104,38 @@ re-runs (default: this one).`,
     options: { json: BOOL, exec: STR },
     run: async (v) => await (await import("./permissions_cmd.ts")).permissionsCommand(v),
   },
+  "install-unit": {
+    summary: [["install-unit", "write the hardened systemd unit for this binary"]],
+    help: `Usage: ironpost install-unit [--output PATH] [--exec PATH] [--config PATH]
+
+Prints (or writes to --output, e.g. /etc/systemd/system/ironpost.service) the systemd unit
+that runs this binary with the config: Type=notify with a watchdog, --validate before start
+and reload, SIGHUP to reload, and the hardening the agent lives with. --exec names the
+binary (default: this one when compiled, else /usr/local/bin/ironpost); --config the
+config it runs (default /etc/ironpost/ironpost.toml).`,
+    options: { output: STR, exec: STR },
+    run: async (v) => await (await import("./install_unit_cmd.ts")).installUnitCommand(v),
+  },
   block: {
-    summary: [["block CIDR", "drop a source in the packet filter (--ttl 1h, --reason TEXT)"]],
-    help: `Usage: ironpost block <address|CIDR> [--ttl DURATION] [--reason TEXT] [--config PATH]
+    summary: [[
+      "block CIDR",
+      "drop a source in the packet filter (--ttl 1h|permanent, --reason TEXT, --force)",
+    ]],
+    help: `Usage: ironpost block <address|CIDR> --ttl DURATION|permanent [--reason TEXT] [--force]
+                      [--config PATH]
 
 Asks the running agent's packet filter to drop a source (v4 or v6, address or CIDR) until
-the TTL passes (90, 30s, 10m, 1h, 7d; default: until unblocked). Takes effect in the kernel
-before the command returns and survives an agent restart with the time it has left.`,
-    options: { ttl: STR, reason: STR },
+the TTL passes: 90, 30s, 10m, 1h, 7d, at most 365d; --ttl permanent blocks until
+unblocked (--ttl is required, and 0 is refused). Takes effect in the kernel before the
+command returns and survives an agent restart with the time it has left.
+
+A network wider than ebpf.max_block_prefix_v4 (default /8) or ebpf.max_block_prefix_v6
+(default /32), such as 0.0.0.0/0, is refused unless --force is given. A network containing
+the operator's own address (this session's SSH_CONNECTION client, or the one the agent was
+started from) is refused even with --force. A block an allowlist entry makes a no-op is
+applied with a warning on stderr. Exit 0 when applied, 1 when the agent refused it, 2 for
+a usage error (a bad or missing TTL).`,
+    options: { ttl: STR, reason: STR, force: BOOL },
     positionals: true,
     run: async (v, p) => await (await import("./decisions_cmd.ts")).blockCommand(p, v),
   },
@@ -228,6 +257,28 @@ flags include when [sbom] is enabled with scan_containers = true.`,
       db: STR,
     },
     run: async (v) => await (await import("./scan_cmd.ts")).scanCommand(v),
+  },
+  guard: {
+    summary: [[
+      "guard actions|release|test",
+      "response actions taken; undo one; which policies an alert would trigger",
+    ]],
+    help: `Usage: ironpost guard actions [--since DURATION] [--limit N] [--json]
+       ironpost guard release <container|address>
+       ironpost guard test --alert FILE [--json]
+
+actions: the container guard's audit trail from the store (newest first): what each response
+policy decided for which alert and target, and how it ended (planned, done, would, failed,
+suppressed, gone, queued, expired, skipped), with Docker's answer.
+release: undo what the guard did, through the running agent: unpause a container it paused
+and reconnect the networks it was isolated from (with their aliases), as recorded before the
+first action; for an address, remove its block decision. Exit 1 when anything could not be
+restored.
+test: which policies of container.policy_dir an alert (an AlertEvent as JSON, e.g. from
+"ironpost alerts show ID") would trigger and the actions each would take, without acting.`,
+    options: { since: STR, limit: STR, json: BOOL, alert: STR },
+    positionals: true,
+    run: async (v, p) => await (await import("./guard_cmd.ts")).guardCommand(p, v),
   },
   vulndb: {
     summary: [[

@@ -1,7 +1,9 @@
 import { controlRequest } from "../daemon/mod.ts";
-import { IronpostError } from "../core/mod.ts";
+import { IronpostError, parseCidr } from "../core/mod.ts";
 import { loadOrFail, UsageError, type Values } from "./args.ts";
-import { out, table } from "./output.ts";
+import { err, out, table } from "./output.ts";
+import { sshClientAddress } from "../ebpf/operator.ts";
+import { parseBlockTtl, PERMANENT } from "../ebpf/ttl.ts";
 
 interface Decision {
   cidr: string;
@@ -29,7 +31,29 @@ function expect(r: { status: number; body: string }, ok: number[], what: string)
   return body;
 }
 
-/** `ironpost block <cidr> [--ttl 1h] [--reason …]`. */
+/** The address this command's SSH session comes from, if any (`SSH_CONNECTION`). */
+function operatorAddress(): string | undefined {
+  try {
+    return sshClientAddress(Deno.env.get("SSH_CONNECTION"));
+  } catch {
+    return undefined; // not granted: the agent still spares the one it was started from
+  }
+}
+
+/** An epoch-ms expiry as text, never throwing on a value out of Date's range. */
+function until(expiresAt: number): string {
+  if (!expiresAt) return "until unblocked";
+  const d = new Date(expiresAt);
+  return Number.isNaN(d.getTime()) ? `until epoch ms ${expiresAt}` : `until ${d.toISOString()}`;
+}
+
+/**
+ * `ironpost block <cidr> --ttl DURATION|permanent [--reason …] [--force]`. The TTL is
+ * required (1s to 365d, or `permanent`) and checked here before anything is sent; the agent
+ * refuses a network wider than `ebpf.max_block_prefix_v4`/`_v6` without `--force`, and one
+ * containing this session's own address (`SSH_CONNECTION`) in any case. Warnings (e.g. an
+ * allowlist entry making the block a no-op) go to stderr; the exit code stays 0.
+ */
 export async function blockCommand(positionals: string[], values: Values): Promise<number> {
   const cidr = positionals[0];
   if (!cidr) {
@@ -38,15 +62,34 @@ export async function blockCommand(positionals: string[], values: Values): Promi
       "block",
     );
   }
-  const q = new URLSearchParams({ cidr, ttl: String(values.ttl ?? "0") });
+  // What the agent would refuse anyway, refused here first (same words, exit 1).
+  const net = parseCidr(cidr.trim());
+  if (typeof net === "string") {
+    throw new IronpostError("E_DECISION", `block ${cidr}: Cannot block ${cidr}: ${net}`);
+  }
+  if (typeof values.ttl !== "string") {
+    throw new UsageError(
+      `block needs --ttl: a duration from 1s to 365d (e.g. --ttl 10m), or --ttl ${PERMANENT} for a block without expiry`,
+      "block",
+    );
+  }
+  try {
+    parseBlockTtl(values.ttl);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e), "block");
+  }
+  const q = new URLSearchParams({ cidr, ttl: values.ttl });
   if (typeof values.reason === "string") q.set("reason", values.reason);
+  if (values.force === true) q.set("force", "1");
+  const operator = operatorAddress();
+  if (operator) q.set("operator", operator);
   const r = await controlRequest(await socketOf(values), "POST", `/decisions?${q}`);
-  const { decision } = expect(r, [201], `block ${cidr}`) as { decision: Decision };
-  out(
-    `blocked ${decision.cidr} ${
-      decision.expiresAt ? `until ${new Date(decision.expiresAt).toISOString()}` : "until unblocked"
-    } (${decision.reason})`,
-  );
+  const { decision, warnings } = expect(r, [201], `block ${cidr}`) as {
+    decision: Decision;
+    warnings?: string[];
+  };
+  for (const w of warnings ?? []) err(`warning: ${w}`);
+  out(`blocked ${decision.cidr} ${until(decision.expiresAt)} (${decision.reason})`);
   return 0;
 }
 

@@ -10,6 +10,10 @@ import { err, out } from "./output.ts";
  * 3 (status) not running.
  */
 export async function main(argv: string[]): Promise<number> {
+  // `ironpost --version` is `ironpost version`.
+  if (argv.includes("--version") && commandIndex(argv) < 0) {
+    argv = ["version", ...argv.filter((a) => a !== "--version")];
+  }
   const at = commandIndex(argv);
   const first = at < 0 ? undefined : argv[at];
   const command = first ?? "run";

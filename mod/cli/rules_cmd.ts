@@ -9,6 +9,7 @@ import {
   Pipeline,
   type RuleError,
 } from "../logs/mod.ts";
+import { unsafeStat } from "../config/file_safety.ts";
 import { loadOrFail, UsageError, type Values } from "./args.ts";
 import { err, out, table } from "./output.ts";
 
@@ -33,6 +34,21 @@ export async function rulesCommand(positionals: string[], values: Values): Promi
   );
 }
 
+/**
+ * Load rules as the agent would accept them: a file or directory others may write (or, as
+ * root, owned by another user) is refused like the config refuses it, whichever paths are
+ * given.
+ */
+function loadTrusted(paths: string[]) {
+  let root = false;
+  try {
+    root = Deno.uid() === 0;
+  } catch {
+    // Without --allow-sys=uid only the mode is judged.
+  }
+  return loadRules(paths, { unsafe: (path, st) => unsafeStat(path, st, root) });
+}
+
 /** The rule directories of the config: rules_dir and extra_rules_dirs. */
 export async function configRuleDirs(values: Values): Promise<string[]> {
   const lp = (await loadOrFail(values)).config.log_pipeline;
@@ -40,7 +56,7 @@ export async function configRuleDirs(values: Values): Promise<string[]> {
 }
 
 async function listRules(values: Values): Promise<number> {
-  const { rules, correlations, errors } = await loadRules(await configRuleDirs(values));
+  const { rules, correlations, errors } = await loadTrusted(await configRuleDirs(values));
   for (const e of errors) err(e.format());
   const rows = [
     ...rules.map((r) => ({
@@ -76,7 +92,7 @@ async function validateRules(paths: string[], values: Values): Promise<number> {
     throw new UsageError(`--format must be human, json, github or sarif, got "${format}"`, "rules");
   }
   const targets = paths.length > 0 ? paths : await configRuleDirs(values);
-  const { rules, correlations, errors } = await loadRules(targets);
+  const { rules, correlations, errors } = await loadTrusted(targets);
   if (format === "json") {
     out(
       JSON.stringify(
@@ -156,7 +172,7 @@ async function testRules(paths: string[], values: Values): Promise<number> {
   if (!SOURCES.includes(source)) {
     throw new UsageError(`--source must be one of ${SOURCES.join(", ")}, got "${source}"`, "rules");
   }
-  const { rules, correlations, errors } = await loadRules(paths);
+  const { rules, correlations, errors } = await loadTrusted(paths);
   if (errors.length > 0) {
     for (const e of errors) err(e.format());
     return 1;

@@ -1,30 +1,33 @@
 import { type Diagnostic, formatDiagnostic } from "../config/mod.ts";
+import { enabledSpecs, sectionOf } from "../daemon/mod.ts";
 import { ConfigError, loadFor, UsageError, type Values } from "./args.ts";
-import type { RuleError } from "../logs/mod.ts";
-
-/** A Sigma rule error in the config diagnostics' shape (file:line:col of the rule). */
-function ruleDiagnostic(e: RuleError): Diagnostic {
-  return {
-    severity: "error",
-    code: e.code,
-    file: e.file,
-    ...(e.line > 0 ? { line: e.line, col: e.col } : {}),
-    key: "rule",
-    message: e.message,
-    expected: "a valid Sigma rule (ironpost rules validate shows every rule error)",
-  };
-}
+import { githubCommands, repositoryRoot, sarifLog } from "./ci_report.ts";
 import { err, out } from "./output.ts";
 
+const FORMATS = ["human", "json", "github", "sarif"];
+
+/** The config file itself could not be read: an I/O error, not an invalid config. */
+const IO_CODES = new Set([
+  "E_CONFIG_NOT_FOUND",
+  "E_NOT_CAPABLE",
+  "E_CONFIG_UNREADABLE",
+  "E_CONFIG_NOT_FILE",
+]);
+
 /**
- * `ironpost --validate` / `ironpost config validate`: every diagnostic, exit 0 when only
- * warnings remain, 1 when anything is an error.
+ * `ironpost --validate` / `ironpost config validate`: the config, every rule and every policy,
+ * without privileges or network. Exit 0 valid (warnings allowed unless --strict), 1 invalid,
+ * 2 usage or I/O error (the config cannot be read: one line on stderr).
  */
 export async function validateCommand(values: Values): Promise<number> {
   const format = typeof values.format === "string" ? values.format : "human";
-  if (format !== "human" && format !== "json") {
-    throw new UsageError(`--format must be human or json, got "${format}"`, "config validate");
+  if (!FORMATS.includes(format)) {
+    throw new UsageError(
+      `--format must be human, json, github or sarif, got "${format}"`,
+      "config validate",
+    );
   }
+  const strict = values.strict === true;
   let diagnostics: Diagnostic[];
   let file: string;
   try {
@@ -32,26 +35,33 @@ export async function validateCommand(values: Values): Promise<number> {
     diagnostics = [...loaded.warnings];
     file = loaded.path;
     // Rules and policies are validated before anything starts, so a broken one fails here.
-    if (loaded.config.log_pipeline.enabled) {
-      const { loadConfiguredRules } = await import("../logs/module.ts");
-      const { errors } = await loadConfiguredRules(loaded.config.log_pipeline);
-      diagnostics.push(...errors.map(ruleDiagnostic));
+    for (const spec of enabledSpecs(loaded.config)) {
+      if (spec.validate) diagnostics.push(...await spec.validate(sectionOf(loaded.config, spec)));
     }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
+    const io = e.diagnostics.find((d) => IO_CODES.has(d.code));
+    if (io) {
+      err(formatDiagnostic(io));
+      return 2;
+    }
     diagnostics = [...e.diagnostics];
     file = e.diagnostics[0]?.file ?? "";
   }
+  // --strict: a warning fails the check like an error, in every format.
+  if (strict) diagnostics = diagnostics.map((d) => ({ ...d, severity: "error" }));
   const errors = diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = diagnostics.length - errors;
   if (format === "json") {
-    out(JSON.stringify({ valid: errors === 0, file, errors, diagnostics }, null, 2));
+    out(JSON.stringify({ valid: errors === 0, file, errors, warnings, diagnostics }, null, 2));
+  } else if (format === "github") {
+    for (const line of githubCommands(diagnostics, await repositoryRoot(file))) out(line);
+  } else if (format === "sarif") {
+    out(JSON.stringify(sarifLog(diagnostics, await repositoryRoot(file)), null, 2));
   } else {
     for (const d of diagnostics) err(formatDiagnostic(d));
     if (errors === 0) {
-      out(
-        `${file}: config is valid` +
-          (diagnostics.length ? ` (${diagnostics.length} warning(s))` : ""),
-      );
+      out(`${file}: config is valid` + (warnings ? ` (${warnings} warning(s))` : ""));
     } else err(`${errors} error(s); the config was not accepted`);
   }
   return errors === 0 ? 0 : 1;

@@ -1,8 +1,16 @@
 import { parse, TomlError } from "smol-toml";
 import { isAbsolute, join, resolve } from "node:path";
-import { closest, parseCidr, parseIp, redactText } from "../core/mod.ts";
+import {
+  closest,
+  describeTomlValue,
+  isTomlTable,
+  locateKeys,
+  parseCidr,
+  parseIp,
+  redactText,
+} from "../core/mod.ts";
 import { ConfigError, type Diagnostic } from "./diagnostics.ts";
-import { safeExpectation, unsafeReason } from "./file_safety.ts";
+import { safeExpectation, unsafeReason, unsafeTree } from "./file_safety.ts";
 import {
   type DefaultContext,
   describeType,
@@ -12,7 +20,6 @@ import {
   SCHEMA,
   trustedPaths,
 } from "./schema.ts";
-import { locateKeys } from "./toml_positions.ts";
 import type { IronpostConfig } from "./types.ts";
 
 /** Which layer a value came from; precedence is cli > env > file > default. */
@@ -50,7 +57,14 @@ export interface LoadedConfig {
   warnings: Diagnostic[];
 }
 
-type Checked = { value: unknown } | { error: string; code: string };
+/** A value, or what is wrong with it: `also` holds the other bad items of a list. */
+type Checked = { value: unknown } | { error: string; code: string; also?: Problem[] };
+type Problem = { error: string; code: string };
+
+/** Each problem of a checked value: the first, then the other bad items of a list. */
+function problemsOf(r: { error: string; code: string; also?: Problem[] }): Problem[] {
+  return [{ error: r.error, code: r.code }, ...(r.also ?? [])];
+}
 
 /**
  * Load, merge and validate the config. Every problem of every layer is collected before
@@ -112,27 +126,27 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     const spec = SCHEMA[section];
     if (!spec) {
       const guess = closest(section, Object.keys(SCHEMA));
-      const home = isTable(body)
+      const home = isTomlTable(body)
         ? undefined
         : Object.entries(SCHEMA).find(([, spec]) => section in spec.keys)?.[0];
       diags.push({
         severity: "error",
-        code: isTable(body) ? "E_UNKNOWN_SECTION" : "E_UNKNOWN_KEY",
+        code: isTomlTable(body) ? "E_UNKNOWN_SECTION" : "E_UNKNOWN_KEY",
         ...at(section, false),
         key: section,
-        message: `unknown ${isTable(body) ? "section" : "top-level key"} "${section}"` +
+        message: `unknown ${isTomlTable(body) ? "section" : "top-level key"} "${section}"` +
           (guess ? ` (did you mean [${guess}]?)` : home ? ` (it belongs in [${home}])` : ""),
         expected: `one of the sections ${Object.keys(SCHEMA).map((s) => `[${s}]`).join(", ")}`,
       });
       continue;
     }
-    if (!isTable(body)) {
+    if (!isTomlTable(body)) {
       diags.push({
         severity: "error",
         code: "E_TYPE",
         ...at(section, true),
         key: section,
-        message: `"${section}" must be a table, got ${describeValue(body)}`,
+        message: `"${section}" must be a table, got ${describeTomlValue(body)}`,
         expected: `a [${section}] table`,
       });
       continue;
@@ -146,14 +160,16 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       }
       const r = checkValue(field.type, raw, (p) => resolvePath(configDir, p));
       if ("error" in r) {
-        diags.push({
-          severity: "error",
-          code: r.code,
-          ...at(full, true),
-          key: full,
-          message: r.error,
-          expected: describeType(field.type),
-        });
+        for (const p of problemsOf(r)) {
+          diags.push({
+            severity: "error",
+            code: p.code,
+            ...at(full, true),
+            key: full,
+            message: p.error,
+            expected: describeType(field.type),
+          });
+        }
       } else values.set(full, { value: r.value, origin: "file" });
     }
   }
@@ -168,14 +184,16 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   ) => {
     const r = checkValue(type, parseText(type, raw), (p) => resolvePath(cwd, p));
     if ("error" in r) {
-      diags.push({
-        severity: "error",
-        code: r.code,
-        file,
-        key: full,
-        message: r.error,
-        expected: describeType(type),
-      });
+      for (const p of problemsOf(r)) {
+        diags.push({
+          severity: "error",
+          code: p.code,
+          file,
+          key: full,
+          message: p.error,
+          expected: describeType(type),
+        });
+      }
     } else values.set(full, { value: r.value, origin });
   };
   for (const [section, spec] of Object.entries(SCHEMA)) {
@@ -265,20 +283,21 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       expected: safeExpectation(path),
     });
   }
-  // Directories code-like input is loaded from (rules, policies), as the specs mark them.
+  // Directories code-like input is loaded from (rules, policies), as the specs mark them:
+  // each, and every file and directory under it, since rules load recursively.
   const trusted = trustedPaths(config);
   for (const [full, dirs] of trusted) {
     for (const dir of dirs) {
-      const reason = await unsafeReason(dir, root);
-      if (!reason) continue;
-      diags.push({
-        severity: "error",
-        code: "E_UNSAFE_PERMISSIONS",
-        ...where(full, origins, at),
-        key: full,
-        message: reason,
-        expected: safeExpectation(dir),
-      });
+      for (const bad of await unsafeTree(dir, root)) {
+        diags.push({
+          severity: "error",
+          code: "E_UNSAFE_PERMISSIONS",
+          ...where(full, origins, at),
+          key: full,
+          message: bad.reason,
+          expected: safeExpectation(bad.path),
+        });
+      }
     }
   }
 
@@ -294,6 +313,9 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   };
 }
 
+/** The largest config file read: ours is ~20 KiB; anything near this is not a config. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 async function readConfigBytes(path: string): Promise<Uint8Array> {
   const fail = (code: string, message: string, expected: string) =>
     new ConfigError([{
@@ -305,8 +327,17 @@ async function readConfigBytes(path: string): Promise<Uint8Array> {
       expected,
     }]);
   try {
-    return await Deno.readFile(path);
+    const bytes = await readAtMost(path, MAX_CONFIG_BYTES);
+    if (bytes.length > MAX_CONFIG_BYTES) {
+      throw fail(
+        "E_CONFIG_TOO_LARGE",
+        `the config file is larger than ${MAX_CONFIG_BYTES} bytes (1 MiB); reading stopped there`,
+        "a TOML config file of at most 1 MiB (is --config pointing at the right file?)",
+      );
+    }
+    return bytes;
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     if (err instanceof Deno.errors.NotFound) {
       throw fail(
         "E_CONFIG_NOT_FOUND",
@@ -330,6 +361,22 @@ async function readConfigBytes(path: string): Promise<Uint8Array> {
     }
     throw err;
   }
+}
+
+/**
+ * The first `max + 1` bytes of a file at most, so a device or a huge file (`/dev/zero`) is
+ * never read to its end: a result longer than `max` means the file is too large.
+ */
+async function readAtMost(path: string, max: number): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const buf = new Uint8Array(max + 1);
+  let n = 0;
+  while (n < buf.length) {
+    const got = await file.read(buf.subarray(n));
+    if (got === null) break;
+    n += got;
+  }
+  return buf.slice(0, n);
 }
 
 function where(
@@ -391,7 +438,10 @@ const NAME = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
 /** Validate one value and normalise it (paths resolved, a single name made a list). */
 function checkValue(type: FieldType, v: unknown, resolvePathFn: (p: string) => string): Checked {
-  const wrong = (): Checked => ({ error: `wrong type: got ${describeValue(v)}`, code: "E_TYPE" });
+  const wrong = (): Checked => ({
+    error: `wrong type: got ${describeTomlValue(v)}`,
+    code: "E_TYPE",
+  });
   switch (type.t) {
     case "string":
       return typeof v === "string" ? { value: v } : wrong();
@@ -456,24 +506,30 @@ function checkValue(type: FieldType, v: unknown, resolvePathFn: (p: string) => s
     case "list": {
       const items = type.item === "name" && typeof v === "string" ? [v] : v;
       if (!Array.isArray(items)) return wrong();
+      // Every bad item is reported, each as its own problem, not only the first.
       const out: string[] = [];
+      const problems: Problem[] = [];
       for (const [i, item] of items.entries()) {
         if (typeof item !== "string") {
-          return {
-            error: `item ${i + 1} has the wrong type: got ${describeValue(item)}`,
+          problems.push({
+            error: `item ${i + 1} has the wrong type: got ${describeTomlValue(item)}`,
             code: "E_TYPE",
-          };
+          });
+          continue;
         }
         if (type.item === "cidr") {
           const c = parseCidr(item);
-          if (typeof c === "string") return { error: `item ${i + 1}: ${c}`, code: "E_CIDR" };
+          if (typeof c === "string") {
+            problems.push({ error: `item ${i + 1}: ${c}`, code: "E_CIDR" });
+          }
         } else if (type.item === "name" && !NAME.test(item)) {
-          return { error: `item ${i + 1}: "${item}" is not a valid name`, code: "E_NAME" };
+          problems.push({ error: `item ${i + 1}: "${item}" is not a valid name`, code: "E_NAME" });
         } else if (type.item === "path" && item === "") {
-          return { error: `item ${i + 1} is an empty path`, code: "E_PATH" };
+          problems.push({ error: `item ${i + 1} is an empty path`, code: "E_PATH" });
         }
         out.push(type.item === "path" ? resolvePathFn(item) : item);
       }
+      if (problems.length > 0) return { ...problems[0], also: problems.slice(1) };
       return { value: out };
     }
   }
@@ -508,22 +564,6 @@ async function pathKind(p: string): Promise<"dir" | "file" | "other" | undefined
   } catch {
     return undefined;
   }
-}
-
-function isTable(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === "string") return `string "${redactText(v)}"`;
-  // Integers arrive as bigint, so every number is a float.
-  if (typeof v === "number") return `float ${Number.isInteger(v) ? v.toFixed(1) : v}`;
-  if (typeof v === "bigint") return `integer ${v}`;
-  if (typeof v === "boolean") return `boolean ${v}`;
-  if (Array.isArray(v)) return "an array";
-  if (v instanceof Date) return "a date-time";
-  if (isTable(v)) return "a table";
-  return String(v);
 }
 
 function envReader(): (name: string) => string | undefined {

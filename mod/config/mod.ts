@@ -12,7 +12,14 @@ export {
   type Origin,
 } from "./load.ts";
 export { derivePermissions, type Grants, type PermissionOptions } from "./permissions.ts";
-export { renderJson, renderShippedToml, renderToml } from "./render.ts";
+export {
+  REFERENCE_MARKERS,
+  renderConfigReference,
+  renderJson,
+  renderShippedToml,
+  renderToml,
+  withConfigReference,
+} from "./render.ts";
 export { allEnvNames, describeType, envName, SCHEMA } from "./schema.ts";
-export { locateKeys } from "./toml_positions.ts";
+export { locateKeys } from "../core/mod.ts";
 export * from "./types.ts";

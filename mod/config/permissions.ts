@@ -15,7 +15,15 @@ export interface PermissionOptions {
   selfExec: string;
   /** Grants of the enabled modules (see the module registry). */
   grants?: Grants[];
+  /**
+   * `NOTIFY_SOCKET` where the flags are derived (a path; abstract `@names` are not
+   * reachable through Deno's API). `/run/systemd/notify` is allowed whatever this is.
+   */
+  notifySocket?: string;
 }
+
+/** The system manager's sd_notify socket (mod/daemon/sd_notify.ts). */
+const SYSTEM_NOTIFY_SOCKET = "/run/systemd/notify";
 
 /**
  * The Deno permission flags an agent running this config needs, and nothing more. The
@@ -54,11 +62,26 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
 
   // The control API binds a staging name, then renames it into place (see control_api.ts).
   const net = new Set([`unix:${g.control_socket}`, `unix:${g.control_socket}.new`]);
-  const sys = new Set(["hostname", "uid", "gid"]);
+  // sd_notify: the end the agent binds beside its control socket (its directory is already
+  // writable), and the systemd sockets it sends to. A compiled binary's flags are fixed at
+  // build time, so the system manager's socket is always allowed; the one in the
+  // environment now (a user manager's) only when the flags are derived under it.
+  net.add(`unix:${g.control_socket}.notify`);
+  for (const sock of new Set([SYSTEM_NOTIFY_SOCKET, opts.notifySocket ?? ""])) {
+    if (!sock.startsWith("/")) continue;
+    write.add(sock);
+    net.add(`unix:${sock}`);
+  }
+
+  // osUptime: MONOTONIC_USEC for sd_notify's RELOADING=1, without FFI.
+  const sys = new Set(["hostname", "uid", "gid", "osUptime"]);
   const run = new Set([opts.selfExec]);
   let ffi = false;
   let allEnv = false;
+  const env = new Set(["HOME", "XDG_STATE_HOME", "LOG_TOKENS", "LOG_STREAM", ...allEnvNames()]);
+  for (const e of ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]) env.add(e);
   for (const gr of opts.grants ?? []) {
+    for (const e of gr.env ?? []) env.add(e);
     allEnv ||= gr.allEnv === true;
     for (const p of gr.read ?? []) read.add(p);
     for (const p of gr.write ?? []) write.add(p);
@@ -74,15 +97,13 @@ export function derivePermissions(config: IronpostConfig, opts: PermissionOption
   flags.push(`--allow-net=${[...net].join(",")}`);
   // npm:yaml (Sigma rules) reads LOG_TOKENS and LOG_STREAM on every parse.
   flags.push(
-    allEnv
-      ? "--allow-env"
-      : `--allow-env=${
-        ["HOME", "XDG_STATE_HOME", "LOG_TOKENS", "LOG_STREAM", ...allEnvNames()].join(",")
-      }`,
+    allEnv ? "--allow-env" : `--allow-env=${[...env].join(",")}`,
   );
   flags.push(`--allow-sys=${[...sys].join(",")}`);
   flags.push(`--allow-run=${[...run].join(",")}`);
   if (ffi) flags.push("--allow-ffi");
+  // Deno.listenDatagram on a unix socket, which sd_notify sends with.
+  flags.push("--unstable-net");
   // Not a permission but part of the same set: a rule's regex can never stall the pipeline,
   // V8 switches to its linear-time engine on excessive backtracking.
   flags.push(

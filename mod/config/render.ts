@@ -77,3 +77,40 @@ export function renderShippedToml(): string {
   }
   return out.join("\n").replace(/\n+$/, "\n");
 }
+
+/** The README's markers around the generated config reference. */
+export const REFERENCE_MARKERS = [
+  "<!-- config-reference:start (deno task config:toml writes this) -->",
+  "<!-- config-reference:end -->",
+] as const;
+
+/**
+ * The config reference as Markdown, generated from the schema: one table per section with
+ * each key, its default and what it does (the README carries it between
+ * `REFERENCE_MARKERS`; a test keeps it true).
+ */
+export function renderConfigReference(): string {
+  const out: string[] = [];
+  const symbolic = { root: true, home: "~", stateDir: "<state_dir>" };
+  for (const [section, spec] of Object.entries(SCHEMA)) {
+    out.push(`**\`[${section}]\`**: ${spec.doc}`, "", "| key | default | what it does |");
+    out.push("| --- | --- | --- |");
+    for (const [key, f] of Object.entries(spec.keys)) {
+      const def = typeof f.default === "function" ? f.default(symbolic) : f.default;
+      const cell = `\`${tomlValue(def)}\``.replace(/\|/g, "\\|");
+      out.push(`| \`${key}\` | ${cell} | ${f.doc.replace(/\|/g, "\\|")} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n").trimEnd() + "\n";
+}
+
+/** `readme` with its config reference replaced by the generated one. */
+export function withConfigReference(readme: string): string {
+  const [start, end] = REFERENCE_MARKERS;
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README has no ${start} … ${end} markers`);
+  return readme.slice(0, i + start.length) + "\n\n" + renderConfigReference() + "\n" +
+    readme.slice(j);
+}

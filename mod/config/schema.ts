@@ -73,11 +73,21 @@ export type GeneralConfig = SectionConfig<typeof GENERAL_SECTION>;
 export type ChannelsConfig = SectionConfig<typeof CHANNELS_SECTION>;
 export type StorageConfig = SectionConfig<typeof STORAGE_SECTION>;
 
-/** Every section, in the order of the shipped config: the core's, then each capability's. */
+/**
+ * Every section, in the order of the shipped config: the core's, then each capability's.
+ * Capabilities that share a section (the container inventory and the guard both read
+ * `[container]`) contribute their keys to it in registry order; the first one's doc heads it.
+ */
 export const SCHEMA: Record<string, SectionSpec> = {
   general: GENERAL_SECTION,
   channels: CHANNELS_SECTION,
-  ...Object.fromEntries(CAPABILITIES.map((c) => [c.section, c.config])),
+  ...CAPABILITIES.reduce<Record<string, SectionSpec>>((all, c) => {
+    const had = all[c.section];
+    all[c.section] = had
+      ? { doc: had.doc, keys: { ...had.keys, ...c.config.keys } }
+      : { doc: c.config.doc, keys: { ...c.config.keys } };
+    return all;
+  }, {}),
   storage: STORAGE_SECTION,
 };
 

@@ -1,4 +1,4 @@
-import type { SectionConfig } from "../core/mod.ts";
+import type { SectionConfig, SectionSpec } from "../core/mod.ts";
 import type { CAPABILITIES } from "../daemon/registry.ts";
 import type { ChannelsConfig, GeneralConfig, StorageConfig } from "./schema.ts";
 
@@ -6,9 +6,17 @@ export type { ChannelsConfig, GeneralConfig, StorageConfig };
 
 type Capability = (typeof CAPABILITIES)[number];
 
-/** Each capability's section, typed from its spec's key table. */
+type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I
+  : never;
+
+/** Each capability's section, typed from its spec's key table (shared sections merged). */
 export type CapabilityConfigs = {
-  [C in Capability as C["section"]]: SectionConfig<C["config"]>;
+  [N in Capability["section"]]: Intersect<
+    Capability extends infer C
+      ? C extends { section: N; config: infer S extends SectionSpec } ? SectionConfig<S>
+      : never
+      : never
+  >;
 };
 
 /** The effective configuration after defaults, TOML, environment and CLI are merged. */

@@ -8,7 +8,7 @@
  * `--allow-net=unix:<socket>` for the socket, and an unscoped `--allow-env` (its `debug`
  * dependency lists every environment variable when it loads).
  */
-import { errorMessage } from "../core/mod.ts";
+import { ContainerActionError, errorMessage } from "../core/mod.ts";
 import { ContainerError } from "./errors.ts";
 
 /** One entry of `GET /containers/json` (`docker ps`). */
@@ -39,6 +39,19 @@ export interface InspectedContainer {
   running: boolean;
   /** `GraphDriver.Data.MergedDir`, on overlay2 while the container runs. */
   mergedDir?: string;
+  /** `NetworkSettings.Networks`, by name, as Docker gives them (aliases unfiltered). */
+  networks: InspectedNetwork[];
+}
+
+/** One entry of an inspected container's `NetworkSettings.Networks`. */
+export interface InspectedNetwork {
+  name: string;
+  /** Docker's `Aliases`, including those Docker adds itself (the short container id). */
+  aliases: string[];
+  /** `IPAddress`, when Docker assigned one. */
+  ipv4?: string;
+  /** `GlobalIPv6Address`, when Docker assigned one. */
+  ipv6?: string;
 }
 
 /** One record of `GET /events` for a container. */
@@ -77,6 +90,31 @@ export interface DockerApi {
    * answered (the request timeout applies until then); `signal` ends the stream later.
    */
   exportContainer(id: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  /** `POST /containers/{id}/pause`. */
+  pauseContainer(id: string, signal: AbortSignal): Promise<void>;
+  /** `POST /containers/{id}/unpause`. */
+  unpauseContainer(id: string, signal: AbortSignal): Promise<void>;
+  /**
+   * `POST /containers/{id}/stop?t=graceSecs`; an already stopped container (304) is not an
+   * error. The request timeout starts after the grace period.
+   */
+  stopContainer(id: string, graceSecs: number, signal: AbortSignal): Promise<void>;
+  /** `POST /containers/{id}/kill?signal=…`. */
+  killContainer(id: string, sig: string, signal: AbortSignal): Promise<void>;
+  /** `POST /networks/{network}/disconnect` with `Force`. */
+  disconnectNetwork(
+    id: string,
+    network: string,
+    force: boolean,
+    signal: AbortSignal,
+  ): Promise<void>;
+  /** `POST /networks/{network}/connect` with `EndpointConfig.Aliases`. */
+  connectNetwork(
+    id: string,
+    network: string,
+    aliases: readonly string[],
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 export interface DockerodeApiOptions {
@@ -104,7 +142,21 @@ interface DockerodeInspected {
   Config?: { Image?: string; Labels?: Record<string, string> };
   State?: { Status?: string; Pid?: number; StartedAt?: string; Running?: boolean };
   GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
+  NetworkSettings?: {
+    Networks?:
+      | Record<
+        string,
+        {
+          Aliases?: string[] | null;
+          IPAddress?: string;
+          GlobalIPv6Address?: string;
+        } | null
+      >
+      | null;
+  };
 }
+/** What the container and network calls resolve to (nothing the inventory reads). */
+type Ack = Promise<unknown>;
 /** The event stream as dockerode hands it: a Node readable of JSON lines. */
 type NodeReadable = AsyncIterable<Uint8Array | string>;
 interface Dockerode {
@@ -116,6 +168,18 @@ interface Dockerode {
   getContainer(id: string): {
     inspect(o: { abortSignal: AbortSignal }): Promise<DockerodeInspected>;
     export(o: { abortSignal: AbortSignal }): Promise<NodeReadable>;
+    pause(o: { abortSignal: AbortSignal }): Ack;
+    unpause(o: { abortSignal: AbortSignal }): Ack;
+    stop(o: { t: number; abortSignal: AbortSignal }): Ack;
+    kill(o: { signal: string; abortSignal: AbortSignal }): Ack;
+  };
+  getNetwork(id: string): {
+    connect(o: {
+      Container: string;
+      EndpointConfig: { Aliases: string[] };
+      abortSignal: AbortSignal;
+    }): Ack;
+    disconnect(o: { Container: string; Force: boolean; abortSignal: AbortSignal }): Ack;
   };
   getEvents(
     o: { filters: Record<string, string[]>; abortSignal: AbortSignal },
@@ -199,7 +263,81 @@ export class DockerodeApi implements DockerApi {
         : undefined,
       running: c.State?.Running === true,
       ...(c.GraphDriver?.Data?.MergedDir ? { mergedDir: c.GraphDriver.Data.MergedDir } : {}),
+      networks: Object.entries(c.NetworkSettings?.Networks ?? {}).map(([name, n]) => ({
+        name,
+        aliases: n?.Aliases ?? [],
+        ...(n?.IPAddress ? { ipv4: n.IPAddress } : {}),
+        ...(n?.GlobalIPv6Address ? { ipv6: n.GlobalIPv6Address } : {}),
+      })),
     };
+  }
+
+  async pauseContainer(id: string, signal: AbortSignal): Promise<void> {
+    const d = await this.#docker();
+    await this.#call("pause", signal, (s) => d.getContainer(id).pause({ abortSignal: s }));
+  }
+
+  async unpauseContainer(id: string, signal: AbortSignal): Promise<void> {
+    const d = await this.#docker();
+    await this.#call("unpause", signal, (s) => d.getContainer(id).unpause({ abortSignal: s }));
+  }
+
+  async stopContainer(id: string, graceSecs: number, signal: AbortSignal): Promise<void> {
+    const d = await this.#docker();
+    try {
+      await this.#call(
+        "stop",
+        signal,
+        (s) => d.getContainer(id).stop({ t: graceSecs, abortSignal: s }),
+        graceSecs * 1000,
+      );
+    } catch (err) {
+      // 304 Not Modified: it was not running, which is what was asked.
+      if (err instanceof ContainerError && err.context.status === 304) return;
+      throw err;
+    }
+  }
+
+  async killContainer(id: string, sig: string, signal: AbortSignal): Promise<void> {
+    const d = await this.#docker();
+    await this.#call(
+      "kill",
+      signal,
+      (s) => d.getContainer(id).kill({ signal: sig, abortSignal: s }),
+    );
+  }
+
+  async disconnectNetwork(
+    id: string,
+    network: string,
+    force: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const d = await this.#docker();
+    await this.#call(
+      "network disconnect",
+      signal,
+      (s) => d.getNetwork(network).disconnect({ Container: id, Force: force, abortSignal: s }),
+    );
+  }
+
+  async connectNetwork(
+    id: string,
+    network: string,
+    aliases: readonly string[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const d = await this.#docker();
+    await this.#call(
+      "network connect",
+      signal,
+      (s) =>
+        d.getNetwork(network).connect({
+          Container: id,
+          EndpointConfig: { Aliases: [...aliases] },
+          abortSignal: s,
+        }),
+    );
   }
 
   async exportContainer(id: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
@@ -257,12 +395,14 @@ export class DockerodeApi implements DockerApi {
     };
   }
 
+  /** `fn` under the request timeout, lengthened by `extraMs` (a stop's grace period). */
   async #call<T>(
     what: string,
     signal: AbortSignal,
     fn: (s: AbortSignal) => Promise<T>,
+    extraMs = 0,
   ): Promise<T> {
-    const link = linkSignal(signal, this.#timeoutMs, this.socketPath, what);
+    const link = linkSignal(signal, this.#timeoutMs + extraMs, this.socketPath, what);
     try {
       return await fn(link.signal);
     } catch (err) {
@@ -422,4 +562,78 @@ export function toContainerError(
     ctx,
     { cause: err },
   );
+}
+
+/**
+ * State conflicts that Docker 20.10 (Debian 12's docker.io) answers with 500 rather than 409:
+ * retrying cannot help, so they are refused, not transient.
+ */
+export const CONFLICTS: readonly RegExp[] = [
+  /\bis not paused\b/i,
+  /\bis already paused\b/i,
+  /\bis not running\b/i,
+  /\bis paused\b/i,
+  /\bis restarting\b/i,
+  /\bis not connected to (the )?network\b/i,
+  /\balready exists in network\b/i,
+  /\bremoval of container .* is already in progress\b/i,
+];
+
+/**
+ * The ContainerActionError for a failed container action (`what`, e.g. `pause`, on `ref`):
+ * `gone` for Docker's 404 "No such container"; `transient` when Docker could not be reached,
+ * did not answer in time or answered 5xx; otherwise refused (409 "already paused", 400 "invalid
+ * signal", a 404 for an unknown network, …), with Docker's own message. A 500 whose message is
+ * one of the state conflicts Docker before 23.0 answered with 500 instead of 409 (`CONFLICTS`)
+ * is refused too, since retrying it cannot succeed. A 404 that does not say "No such
+ * container" (a network, an endpoint) is refused here; the inventory then asks Docker whether
+ * the container still exists.
+ *
+ * @example
+ * ```ts
+ * import { ContainerError, toActionError } from "./mod.ts";
+ * const e = toActionError(
+ *   new ContainerError("E_DOCKER_API", "Docker answered pause with 409: paused", { status: 409 }),
+ *   "pause",
+ *   "web",
+ *   "/var/run/docker.sock",
+ * );
+ * console.assert(!e.gone && !e.transient && e.status === 409);
+ * ```
+ */
+export function toActionError(
+  err: unknown,
+  what: string,
+  ref: string,
+  socketPath: string,
+): ContainerActionError {
+  if (err instanceof ContainerActionError) return err;
+  const ce = toContainerError(err, what, socketPath);
+  const status = typeof ce.context.status === "number" ? ce.context.status : undefined;
+  if (status === undefined) {
+    return new ContainerActionError(`Cannot ${what} ${ref}: ${ce.message}`, {
+      transient: true,
+      cause: ce,
+    });
+  }
+  const raw = ce.cause as { json?: { message?: unknown } } | undefined;
+  const said = typeof raw?.json?.message === "string" ? raw.json.message : ce.message;
+  if (status === 404 && /no such container/i.test(said)) {
+    return new ContainerActionError(`Cannot ${what} ${ref}: ${said}`, {
+      gone: true,
+      status,
+      cause: ce,
+    });
+  }
+  if (status >= 500 && !CONFLICTS.some((re) => re.test(said))) {
+    return new ContainerActionError(`Docker failed to ${what} ${ref} (${status}): ${said}`, {
+      transient: true,
+      status,
+      cause: ce,
+    });
+  }
+  return new ContainerActionError(`Docker refused to ${what} ${ref} (${status}): ${said}`, {
+    status,
+    cause: ce,
+  });
 }

@@ -1,8 +1,11 @@
 import { getLogger, type Logger } from "@logtape/logtape";
 import {
+  ContainerActionError,
   type ContainerFilesystem,
   type ContainerLookup,
+  type ContainerNetwork,
   type ContainerRef,
+  type ContainerStatus,
   type ControlRoute,
   errorMessage,
   type Health,
@@ -19,6 +22,7 @@ import {
   type EventSubscription,
   type InspectedContainer,
   type ListedContainer,
+  toActionError,
   toContainerError,
 } from "./docker_api.ts";
 import { ContainerError } from "./errors.ts";
@@ -302,6 +306,133 @@ export class ContainerInventory implements ContainerLookup {
     return this.#api.exportContainer(id, signal);
   }
 
+  // ---- acting on containers (ContainerControl) ----
+  // Each asks Docker directly, started or not; errors are ContainerActionErrors. A call is
+  // bounded by the request timeout (a stop: its grace period more), not by stop().
+
+  /**
+   * What Docker says now of `ref` (full id, name or unique id prefix), with its networks and
+   * the aliases the user gave on each; undefined when Docker knows no such container.
+   */
+  async containerStatus(ref: string): Promise<ContainerStatus | undefined> {
+    let insp: InspectedContainer | undefined;
+    try {
+      insp = await this.#api.inspectContainer(ref, actionSignal());
+    } catch (err) {
+      throw toActionError(err, "inspect", ref, this.socketPath);
+    }
+    if (insp === undefined) return undefined;
+    return {
+      id: insp.id,
+      name: stripSlash(insp.name),
+      image: insp.configImage,
+      labels: insp.labels,
+      state: insp.state,
+      networks: insp.networks.map((n) => ({
+        name: n.name,
+        aliases: userAliases(n.aliases, insp.id),
+        ...(n.ipv4 !== undefined ? { ipv4: n.ipv4 } : {}),
+        ...(n.ipv6 !== undefined ? { ipv6: n.ipv6 } : {}),
+      })),
+    };
+  }
+
+  /** `docker pause`; a container already paused or not running is refused (409). */
+  async pauseContainer(id: string): Promise<void> {
+    await this.#act("pause", id, (s) => this.#api.pauseContainer(id, s));
+    this.#synced(id, "pause");
+  }
+
+  /** `docker unpause`; a container that is not paused is refused (409). */
+  async unpauseContainer(id: string): Promise<void> {
+    await this.#act("unpause", id, (s) => this.#api.unpauseContainer(id, s));
+    this.#synced(id, "unpause");
+  }
+
+  /**
+   * `docker stop -t graceSecs` (fractions round up); resolves once the container has exited.
+   * A container that was not running is not an error.
+   */
+  async stopContainer(id: string, graceSecs: number): Promise<void> {
+    if (!Number.isFinite(graceSecs) || graceSecs < 0) {
+      throw new ContainerActionError(
+        `Cannot stop ${id}: the grace period must be a finite number of seconds >= 0, ` +
+          `not ${graceSecs}`,
+        {},
+      );
+    }
+    const t = Math.ceil(graceSecs);
+    await this.#act("stop", id, (s) => this.#api.stopContainer(id, t, s));
+    this.#synced(id, "die");
+  }
+
+  /** `docker kill -s signal`; a container that is not running is refused (409). */
+  async killContainer(id: string, signal: string): Promise<void> {
+    // The container's state changes, if at all, when the process dies: the events say so.
+    await this.#act("kill", id, (s) => this.#api.killContainer(id, signal, s));
+  }
+
+  /** `docker network disconnect -f network id` (a paused container too). */
+  async disconnectNetwork(id: string, network: string): Promise<void> {
+    await this.#act(
+      `disconnect from ${network}`,
+      id,
+      (s) => this.#api.disconnectNetwork(id, network, true, s),
+    );
+  }
+
+  /** `docker network connect --alias …` with the aliases recorded in `network`. */
+  async connectNetwork(id: string, network: ContainerNetwork): Promise<void> {
+    await this.#act(
+      `connect to ${network.name}`,
+      id,
+      (s) => this.#api.connectNetwork(id, network.name, network.aliases, s),
+    );
+  }
+
+  async #act(what: string, id: string, fn: (s: AbortSignal) => Promise<void>): Promise<void> {
+    try {
+      await fn(actionSignal());
+    } catch (err) {
+      const e = toActionError(err, what, id, this.socketPath);
+      // A 404 of something else (a forced disconnect says "endpoint … not found" for a
+      // container that no longer exists): gone only if Docker knows no such container.
+      if (e.status === 404 && !e.gone && !await this.#exists(id)) {
+        throw new ContainerActionError(
+          `Cannot ${what} ${id}: No such container: ${id} (Docker said: ${e.message})`,
+          { gone: true, status: 404, cause: e },
+        );
+      }
+      throw e;
+    }
+  }
+
+  /** False only when Docker says there is no container `ref`. */
+  async #exists(ref: string): Promise<boolean> {
+    try {
+      return await this.#api.inspectContainer(ref, actionSignal()) !== undefined;
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * After a successful action, the state the events stream is about to report, so a lookup
+   * right after the call already sees it (the event then changes nothing).
+   */
+  #synced(ref: string, action: "pause" | "unpause" | "die"): void {
+    if (this.#conn !== "connected") return;
+    const info = this.byId(ref);
+    if (!info) return;
+    this.#apply({ action, id: info.id, attributes: {} }).catch((err) =>
+      this.#log.debug("syncing {id} after {action}: {error}", {
+        id: info.id,
+        action,
+        error: errorMessage(err),
+      })
+    );
+  }
+
   /** Be told of every change; returns the function that unsubscribes. */
   onChange(cb: (change: ContainerChange) => void): () => void {
     this.#listeners.add(cb);
@@ -468,13 +599,14 @@ export class ContainerInventory implements ContainerLookup {
       case "unpause":
         if (entry) {
           const state = ev.action === "pause" ? "paused" : "running";
-          this.#upsert({ ...entry.info, state }, ev.action);
+          // Already so when the inventory made the change itself (see #synced).
+          if (entry.info.state !== state) this.#upsert({ ...entry.info, state }, ev.action);
         } else await this.#refresh(ev.id, ev.action);
         return;
       case "die":
         // Kept until `destroy`: the sensors may still read records of its last processes.
         // Its mount namespace number can be reused once freed, so that index goes now.
-        if (entry) {
+        if (entry && !(entry.info.state === "exited" && entry.info.pid === 0)) {
           this.#upsert({ ...entry.info, state: "exited", pid: 0, mntns: undefined }, ev.action);
         }
         return;
@@ -620,6 +752,28 @@ export class ContainerInventory implements ContainerLookup {
     this.#tokens -= 1;
     return true;
   }
+}
+
+/** A signal for one action: only the request timeout ends it, not the inventory's stop(). */
+function actionSignal(): AbortSignal {
+  return new AbortController().signal;
+}
+
+/**
+ * The aliases of a network endpoint the user gave, without those Docker adds itself (the
+ * container's 12-hex short id, on user-defined networks before API 1.45), so that
+ * reconnecting with them restores exactly what there was.
+ *
+ * @example
+ * ```ts
+ * import { userAliases } from "./inventory.ts";
+ * const id = "fb2a637d5964" + "0".repeat(52);
+ * console.assert(userAliases(["web", "fb2a637d5964"], id).join() === "web");
+ * ```
+ */
+export function userAliases(aliases: readonly string[], id: string): string[] {
+  const short = id.slice(0, 12);
+  return [...new Set(aliases.filter((a) => a !== short && a !== id))];
 }
 
 function stripSlash(name: string): string {

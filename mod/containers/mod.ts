@@ -18,6 +18,7 @@ export {
   ContainerInventory,
   type ContainerInventoryOptions,
   FOLLOWED_ACTIONS,
+  userAliases,
 } from "./inventory.ts";
 export { type ContainerInfo, toRef } from "./container_info.ts";
 export { containerIdFromCgroup, isContainerId } from "./cgroup_name.ts";
@@ -28,8 +29,10 @@ export {
   type DockerodeApiOptions,
   type EventSubscription,
   type InspectedContainer,
+  type InspectedNetwork,
   type ListedContainer,
   parseEvent,
+  toActionError,
 } from "./docker_api.ts";
 export { ContainerError } from "./errors.ts";
 export {

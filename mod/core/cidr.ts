@@ -52,6 +52,24 @@ export function parseCidr(text: string): Cidr | string {
   return { family: ip.family, bytes: masked, prefix };
 }
 
+/**
+ * Whether the address `ip` (text) lies in `net`; false for an address of the other family
+ * or not an address at all.
+ *
+ * @example
+ * ```ts
+ * import { cidrContains, parseCidr } from "./cidr.ts";
+ * const net = parseCidr("198.18.0.0/15");
+ * console.assert(typeof net !== "string" && cidrContains(net, "198.19.4.2"));
+ * ```
+ */
+export function cidrContains(net: Cidr, ip: string): boolean {
+  const a = parseIp(ip);
+  if (!a || a.family !== net.family) return false;
+  const masked = maskBytes(a.bytes, net.prefix);
+  return masked.every((b, i) => b === net.bytes[i]);
+}
+
 /** Zero the bits after `prefix`. */
 export function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
   const out = new Uint8Array(bytes);

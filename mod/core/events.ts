@@ -88,15 +88,57 @@ export interface AlertEvent extends EventBase {
   evidence: unknown[];
 }
 
-/** What the response side did, or would have done in dry run. */
+/** What a response can do: to a source address, or to a container. */
+export type ActionKind =
+  | "alert_only"
+  | "block_ip"
+  | "unblock_ip"
+  | "pause"
+  | "unpause"
+  | "stop"
+  | "kill"
+  | "isolate"
+  | "reconnect"
+  | "disconnect";
+
+/**
+ * How a decided action ended: `planned` (decided, about to run), `done`, `would` (dry run:
+ * decided and audited, not run), `failed` (after its retries), `suppressed` (a cooldown, the
+ * rate cap or a protection stopped it), `gone` (the target vanished), `queued` (Docker is
+ * down; it runs when Docker returns), `expired` (it waited too long for Docker), `skipped`
+ * (nothing to do, e.g. an unblock of a source that was not blocked). `dry_run` is the
+ * packet filter's older word for `would`.
+ */
+export type ActionOutcome =
+  | "planned"
+  | "done"
+  | "would"
+  | "failed"
+  | "suppressed"
+  | "gone"
+  | "queued"
+  | "expired"
+  | "skipped"
+  | "dry_run";
+
+/** What the response side decided and did, for the audit trail. */
 export interface ActionEvent extends EventBase {
   kind: "action";
-  action: "block_ip" | "unblock_ip" | "pause" | "unpause" | "stop" | "kill" | "disconnect";
+  action: ActionKind;
+  /** A container id or name, or an address/CIDR. */
   target: string;
-  outcome: "done" | "dry_run" | "failed" | "skipped";
+  outcome: ActionOutcome;
   alertId?: string;
+  /** Why: the policy and rule that asked for it, or why it was suppressed. */
   reason: string;
   error?: string;
+  /** The response policy that decided it. */
+  policyId?: string;
+  /** Docker's (or the packet filter's) answer, as it gave it. */
+  detail?: string;
+  /** How long the action took, retries included. */
+  durationMs?: number;
+  container?: ContainerRef;
 }
 
 /**

@@ -5,6 +5,9 @@
  */
 export { Channel, ChannelClosedError, type ChannelStats } from "./channel.ts";
 export { AggregateStopError, errorMessage, IronpostError } from "./errors.ts";
+export { type Diagnostic, formatDiagnostic } from "./diagnostic.ts";
+export { type KeyPosition, locateKeys } from "./toml_positions.ts";
+export { describeTomlValue, isTomlTable } from "./toml_values.ts";
 export {
   FacilityError,
   type FacilityStatus,
@@ -13,6 +16,8 @@ export {
 } from "./facility.ts";
 export {
   type ActionEvent,
+  type ActionKind,
+  type ActionOutcome,
   type AlertEvent,
   type ContainerRef,
   type DecisionEvent,
@@ -38,7 +43,15 @@ export {
 } from "./module.ts";
 export { redact, redactText } from "./redact.ts";
 export { counter, gauge, type MetricFamily, sample } from "./metrics.ts";
-export type { ContainerFilesystem, ContainerLookup, ContainerSummary } from "./containers.ts";
+export {
+  ContainerActionError,
+  type ContainerControl,
+  type ContainerFilesystem,
+  type ContainerLookup,
+  type ContainerNetwork,
+  type ContainerStatus,
+  type ContainerSummary,
+} from "./containers.ts";
 export type { AlertQuery, CheckpointStore, Store } from "./store.ts";
 export {
   type BuildContext,
@@ -60,5 +73,5 @@ export {
   type ServiceName,
   type Services,
 } from "./spec.ts";
-export { type Cidr, formatIp, maskBytes, parseCidr, parseIp } from "./cidr.ts";
+export { type Cidr, cidrContains, formatIp, maskBytes, parseCidr, parseIp } from "./cidr.ts";
 export { closest, editDistance } from "./suggest.ts";

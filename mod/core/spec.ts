@@ -8,6 +8,7 @@
  */
 import type { Channel } from "./channel.ts";
 import type { ActionEvent, AlertEvent, DecisionEvent, HostEvent, PacketEvent } from "./events.ts";
+import type { Diagnostic } from "./diagnostic.ts";
 import type { KernelFacility } from "./facility.ts";
 import type { MetricFamily } from "./metrics.ts";
 import type { Module } from "./module.ts";
@@ -144,6 +145,8 @@ export interface Grants {
   net?: string[];
   run?: string[];
   sys?: string[];
+  /** Environment variables it reads beyond the config's own. */
+  env?: string[];
   /**
    * Unscoped `--allow-env`: npm:dockerode's `debug` dependency lists every environment
    * variable when it loads, which Deno allows only with the unscoped flag.
@@ -191,6 +194,11 @@ export interface BuildContext<C> {
   channels: ModuleChannels;
   store: Store;
   services: Services;
+  /**
+   * Every section, read only, for the few policies that span capabilities (the guard
+   * refuses to block what the packet filter's allowlist lets through).
+   */
+  sections: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** What grants may depend on beyond the section: the services' sections are theirs. */
@@ -219,6 +227,11 @@ export interface CapabilitySpec<S extends SectionSpec = SectionSpec, N extends s
   facilities?(section: SectionConfig<S>): readonly KernelFacility[];
   /** Deno permissions it needs, derived from its section. */
   grants?(section: SectionConfig<S>, ctx: GrantContext): Grants;
+  /**
+   * Check what the section points at (rules, policies) without starting anything: what
+   * `ironpost --validate` adds to the config's own diagnostics when the module is enabled.
+   */
+  validate?(section: SectionConfig<S>): Promise<Diagnostic[]>;
   /** Build the module (module code is imported here, on demand). */
   build(ctx: BuildContext<SectionConfig<S>>): Module | Promise<Module>;
   /** The metric families it exports. */

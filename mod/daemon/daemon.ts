@@ -22,6 +22,7 @@ import { PidFile } from "./pidfile.ts";
 import { probeFacilities, requireFacilities } from "../kernel/mod.ts";
 import { CAPABILITIES } from "./registry.ts";
 import { builtSections, sectionOf } from "./permissions.ts";
+import { notifyBindPath, SdNotifier } from "./sd_notify.ts";
 
 const RELOADS = counter("ironpost_config_reloads_total", "SIGHUP config reloads by result", [
   "result",
@@ -58,6 +59,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let api: ControlApi | undefined;
   let orchestrator: Orchestrator | undefined;
   let facilities: FacilityStatus[] = [];
+  // systemd (Type=notify): READY after the control API is up, RELOADING/READY around SIGHUP,
+  // STOPPING, STATUS and WATCHDOG (see sd_notify.ts); undefined outside systemd.
+  const sd: { notifier?: SdNotifier } = {};
 
   let requestStop!: () => void;
   const stopRequested = new Promise<void>((r) => (requestStop = r));
@@ -71,6 +75,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     requestStop();
   };
   const reload = async () => {
+    await sd.notifier?.reloading();
+    try {
+      await reloadOnce();
+    } finally {
+      if (orchestrator) await sd.notifier?.ready(statusText(orchestrator));
+    }
+  };
+  const reloadOnce = async () => {
     const result = await reloadConfig(loaded, opts.cli, specs);
     if (result instanceof ConfigError) {
       reloads.failed++;
@@ -107,6 +119,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 
   const cleanup = async () => {
+    sd.notifier?.close();
     await api?.stop().catch((e) => logger.error("control API stop: {e}", { e: errorMessage(e) }));
     await store?.close().catch((e) => logger.error("store close: {e}", { e: errorMessage(e) }));
     await pidFile?.release();
@@ -160,11 +173,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     modules: orchestrator.planned.length ? orchestrator.planned.join(", ") : "none",
     socket: g.control_socket,
   });
-  const healthTimer = watchHealth(orchestrator, loaded.config.general.health_interval_secs);
+  const running = orchestrator;
+  sd.notifier = SdNotifier.fromEnv(notifyBindPath(g.control_socket));
+  await sd.notifier?.ready(statusText(running));
+  // A keep-alive needs the event loop to run this and every module's health() to answer.
+  sd.notifier?.startWatchdog(() => {
+    void sd.notifier?.status(statusText(running));
+    return true;
+  });
+  const healthTimer = watchHealth(
+    orchestrator,
+    loaded.config.general.health_interval_secs,
+    () => void sd.notifier?.status(statusText(running)),
+  );
 
   await Promise.race([stopRequested, opts.stopSignal ?? new Promise<never>(() => {})]);
   stopping = true;
   clearInterval(healthTimer);
+  await sd.notifier?.stopping();
   let code = 0;
   try {
     await orchestrator.stop();
@@ -218,11 +244,25 @@ function restartOnlyChanges(
   return changed;
 }
 
+/** STATUS= for systemd: overall health and each module that is not healthy. */
+function statusText(o: Orchestrator): string {
+  const h = o.health();
+  const modules = Object.entries(h.modules).map(([name, m]) =>
+    m.state === "healthy" ? name : `${name} ${m.state}${m.reason ? ` (${m.reason})` : ""}`
+  );
+  return `${h.state}; modules: ${modules.join(", ") || "none"}`;
+}
+
 /** Log each module's health when it changes, so a degraded module is seen in the logs. */
-function watchHealth(o: Orchestrator, intervalSecs: number): ReturnType<typeof setInterval> {
+function watchHealth(
+  o: Orchestrator,
+  intervalSecs: number,
+  onTick: () => void = () => {},
+): ReturnType<typeof setInterval> {
   const logger = log("health");
   let last = new Map<string, string>();
   return setInterval(() => {
+    onTick();
     const now = new Map<string, string>();
     for (const [name, h] of Object.entries(o.health().modules)) {
       const key = `${h.state}:${h.reason ?? ""}`;

@@ -132,6 +132,7 @@ export class Orchestrator {
         module = await spec.build({
           section: this.#section(spec),
           stateDir: this.#config.general.state_dir,
+          sections: this.#config as unknown as Record<string, Record<string, unknown>>,
           channels: this.#channelsFor(spec),
           store: this.#store,
           services: {
@@ -291,6 +292,7 @@ export class Orchestrator {
         const service = await spec.build({
           section: this.#section(spec),
           stateDir: this.#config.general.state_dir,
+          sections: this.#config as unknown as Record<string, Record<string, unknown>>,
           channels: { outputs: {}, inputs: {} },
           store: this.#store,
           services: { containers: () => Promise.reject(new Error("services do not nest")) },

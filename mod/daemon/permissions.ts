@@ -2,6 +2,7 @@ import { derivePermissions, type LoadedConfig } from "../config/mod.ts";
 import type { Grants } from "../core/mod.ts";
 import type { ModuleSpec } from "./orchestrator.ts";
 import { CAPABILITIES } from "./registry.ts";
+import { notifySocketFromEnv } from "./sd_notify.ts";
 
 /** Config sections of the built modules (services are not modules: their `enabled` warns). */
 export function builtSections(specs: readonly ModuleSpec[] = CAPABILITIES): Set<string> {
@@ -29,13 +30,14 @@ export function sectionOf(
 /**
  * The Deno permission flags for an agent running `loaded`: the core's, those of each
  * enabled module, and those of the services they use. `selfExec` is what `ironpost start`
- * re-runs.
+ * re-runs; `notifySocket` (default: this process's `NOTIFY_SOCKET`) is allowed for sd_notify.
  */
 export function agentPermissions(
   loaded: LoadedConfig,
   selfExec: string,
   configPath = loaded.path,
   specs: readonly ModuleSpec[] = CAPABILITIES,
+  notifySocket: string | undefined = notifySocketFromEnv(),
 ): string[] {
   const config = loaded.config;
   const ctx = { stateDir: config.general.state_dir };
@@ -51,5 +53,5 @@ export function agentPermissions(
       grants.push(s.grants(sectionOf(config, s), ctx));
     }
   }
-  return derivePermissions(config, { configPath, selfExec, grants });
+  return derivePermissions(config, { configPath, selfExec, grants, notifySocket });
 }

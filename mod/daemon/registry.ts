@@ -8,6 +8,7 @@ import { EBPF_SPEC } from "../ebpf/spec.ts";
 import { SENSORS_SPEC } from "../sensors/spec.ts";
 import { LOGS_SPEC } from "../logs/spec.ts";
 import { CONTAINERS_SPEC } from "../containers/spec.ts";
+import { GUARD_SPEC } from "../guard/spec.ts";
 import { SBOM_SPEC } from "../sbom/spec.ts";
 
 export const CAPABILITIES = [
@@ -15,5 +16,6 @@ export const CAPABILITIES = [
   SENSORS_SPEC,
   LOGS_SPEC,
   CONTAINERS_SPEC,
+  GUARD_SPEC,
   SBOM_SPEC,
 ] as const;

@@ -8,12 +8,15 @@ import {
   type ControlRoute,
   type DecisionEvent,
   errorMessage,
+  formatIp,
   type Health,
   IronpostError,
+  maskBytes,
   type MetricSample,
   type Module,
   newEvent,
   type PacketEvent,
+  parseIp,
   sample,
   type Store,
 } from "../core/mod.ts";
@@ -23,13 +26,25 @@ import { XdpFilter } from "./filter.ts";
 import type { XdpEventRecord } from "./layout.ts";
 import { collectCidrs } from "./lists.ts";
 import { BYTES, DECISIONS, EVENTS_DROPPED, LIST_ENTRIES, PACKETS } from "./metrics.ts";
-import { parseTtl } from "./ttl.ts";
+import { checkBlockTtlSecs, parseBlockTtl } from "./ttl.ts";
+import { sshClientAddress } from "./operator.ts";
 
 import { XDP_OBJECT_PATH } from "./object_path.ts";
 
 const CHECKPOINT = "ebpf.decisions";
 const POLL_MS = 25;
 const SWEEP_MS = 1000;
+
+/** How a block request may go beyond the module's limits, and whom it must spare. */
+export interface BlockOptions {
+  /** Accept a block wider than `max_block_prefix_v4`/`_v6` (`ironpost block --force`). */
+  force?: boolean;
+  /**
+   * Addresses the requester is connected from (the CLI's `SSH_CONNECTION` client address),
+   * spared like the agent's own operator: a block containing one is refused, even forced.
+   */
+  operators?: string[];
+}
 
 export interface EbpfChannels {
   /** Ring-buffer records become PacketEvents here (trySend: the kernel cannot wait). */
@@ -60,12 +75,17 @@ export class EbpfModule implements Module {
   #persisting?: Promise<void>;
   #persistAgain = false;
   #lastError?: string;
+  /** The allowlist in force (config and files), to say when a block is a no-op. */
+  #allow: Cidr[] = [];
+  /** The client address of the SSH session the agent was started from, if any. */
+  #startOperator?: string;
 
   constructor(cfg: EbpfConfig, channels: EbpfChannels, store: Store) {
     this.#cfg = cfg;
     this.#ch = channels;
     this.#store = store;
     this.#table = new DecisionTable(cfg.max_decisions);
+    this.#startOperator = sshClientAddress(readEnv("SSH_CONNECTION"));
   }
 
   async start(): Promise<void> {
@@ -73,6 +93,12 @@ export class EbpfModule implements Module {
     const allow = await collectCidrs(this.#cfg.allowlist, this.#cfg.allowlist_files);
     const block = await collectCidrs(this.#cfg.blocklist, this.#cfg.blocklist_files);
     const capacity = Math.max(2_000_000, allow.length, block.length);
+    this.#allow = allow;
+    if (this.#startOperator) {
+      this.#log.info("the operator's address {ip} (SSH_CONNECTION at start) cannot be blocked", {
+        ip: this.#startOperator,
+      });
+    }
     try {
       for (const ifname of this.#cfg.interface) {
         const f = XdpFilter.open(object, {
@@ -138,6 +164,7 @@ export class EbpfModule implements Module {
     const cfg = section as EbpfConfig;
     const allow = await collectCidrs(cfg.allowlist, cfg.allowlist_files);
     const block = await collectCidrs(cfg.blocklist, cfg.blocklist_files);
+    this.#allow = allow;
     for (const f of this.#filters) {
       const a = f.replaceList("allow", allow);
       const b = f.replaceList("block", block);
@@ -173,18 +200,34 @@ export class EbpfModule implements Module {
       blocklist: cfg.blocklist,
       allowlist_files: cfg.allowlist_files,
       blocklist_files: cfg.blocklist_files,
+      max_block_prefix_v4: cfg.max_block_prefix_v4,
+      max_block_prefix_v6: cfg.max_block_prefix_v6,
     };
   }
 
   /**
-   * Block `cidrText` for `ttlSecs` (0: until unblocked). Takes effect in the kernel before it
-   * returns; persisted so it survives a restart with the time it has left.
+   * Block `cidrText` for `ttlSecs` (0: until unblocked; at most 365 d). Takes effect in the
+   * kernel before it returns; persisted so it survives a restart with the time it has left.
+   *
+   * Refused (nothing applied) with `E_TTL` for a TTL out of range, `E_BLOCK_TOO_WIDE` for a
+   * network wider than `max_block_prefix_v4`/`_v6` unless `opts.force`, and
+   * `E_BLOCK_OPERATOR` for one containing the operator's own address (the SSH client the
+   * agent was started from, or one of `opts.operators`), forced or not.
    */
-  block(cidrText: string, ttlSecs: number, reason: string, alertId?: string): Decision {
+  block(
+    cidrText: string,
+    ttlSecs: number,
+    reason: string,
+    alertId?: string,
+    opts: BlockOptions = {},
+  ): Decision {
     const net = DecisionTable.parse(cidrText);
     if (typeof net === "string") {
       throw new IronpostError("E_DECISION", `Cannot block ${cidrText}: ${net}`, { cidr: cidrText });
     }
+    checkBlockTtlSecs(ttlSecs);
+    this.#checkWidth(net, opts.force ?? false);
+    this.#checkOperators(net, opts.operators ?? []);
     if (!this.#table.get(net) && this.#table.size >= this.#table.capacity) {
       throw new IronpostError(
         "E_DECISION_FULL",
@@ -216,6 +259,77 @@ export class EbpfModule implements Module {
 
   decisions(): Decision[] {
     return this.#table.list();
+  }
+
+  /**
+   * What the allowlist does to a block of `cidrText`: an entry containing it makes the block
+   * a no-op (the allowlist wins over every block); entries inside it stay passed.
+   */
+  allowlistWarnings(cidrText: string): string[] {
+    const net = DecisionTable.parse(cidrText);
+    if (typeof net === "string") return [];
+    const text = cidrText_(net);
+    const inside: string[] = [];
+    for (const a of this.#allow) {
+      if (contains(a, net)) {
+        return [
+          `allowlist entry ${
+            cidrText_(a)
+          } contains ${text}: the allowlist wins over every block, so this block drops nothing`,
+        ];
+      }
+      if (contains(net, a)) inside.push(cidrText_(a));
+    }
+    if (inside.length === 0) return [];
+    const shown = inside.slice(0, 5).join(", ") + (inside.length > 5 ? ", …" : "");
+    return [
+      `${inside.length} allowlist entr${
+        inside.length === 1 ? "y" : "ies"
+      } inside ${text} (${shown}) stay passed: the allowlist wins over every block`,
+    ];
+  }
+
+  /** Refuse a network wider than the configured limit for its family, unless forced. */
+  #checkWidth(net: Cidr, force: boolean): void {
+    const key = net.family === 4 ? "max_block_prefix_v4" : "max_block_prefix_v6";
+    const limit = this.#cfg[key] ?? (net.family === 4 ? 8 : 32);
+    if (net.prefix >= limit || force) return;
+    const size = 2n ** BigInt((net.family === 4 ? 32 : 128) - net.prefix);
+    throw new IronpostError(
+      "E_BLOCK_TOO_WIDE",
+      `Refusing to block ${cidrText_(net)}: wider than /${limit} (ebpf.${key}); it would drop ${
+        net.family === 4 ? size.toString() : `2^${128 - net.prefix}`
+      } addresses${
+        net.prefix === 0 ? ", every source not allowlisted" : ""
+      }. Pass --force (ironpost block --force) to block it anyway`,
+      { cidr: cidrText_(net), limit, key },
+    );
+  }
+
+  /** Refuse a network containing an operator's address, forced or not. */
+  #checkOperators(net: Cidr, requesters: string[]): void {
+    const candidates: [string | undefined, string][] = [
+      [this.#startOperator, "the SSH session the agent was started from"],
+      ...requesters.map((ip): [string | undefined, string] => [
+        sshClientAddress(ip),
+        "the SSH session this request came from",
+      ]),
+    ];
+    for (const [ip, whose] of candidates) {
+      if (!ip) continue;
+      const a = parseIp(ip);
+      if (!a || a.family !== net.family) continue;
+      const masked = maskBytes(a.bytes, net.prefix);
+      if (!masked.every((b, i) => b === net.bytes[i])) continue;
+      throw new IronpostError(
+        "E_BLOCK_OPERATOR",
+        `Refusing to block ${
+          cidrText_(net)
+        }: it contains ${ip}, the operator's own address (${whose}, SSH_CONNECTION); ` +
+          `the operator's source is never blocked, not even with --force`,
+        { cidr: cidrText_(net), operator: ip },
+      );
+    }
   }
 
   metrics(): MetricSample[] {
@@ -253,13 +367,33 @@ export class EbpfModule implements Module {
         handle: async (req) => {
           const q = new URL(req.url).searchParams;
           const cidr = q.get("cidr") ?? "";
+          const reason = q.get("reason") || "manual block (ironpost block)";
           try {
-            const ttl = parseTtl(q.get("ttl") ?? "0");
-            const d = this.block(cidr, ttl, q.get("reason") || "manual block (ironpost block)");
+            const ttlText = q.get("ttl");
+            if (ttlText === null) {
+              throw new IronpostError(
+                "E_TTL",
+                `a block needs a ttl: a duration from 1s to 365d, or "permanent"`,
+              );
+            }
+            const ttl = parseBlockTtl(ttlText);
+            const d = this.block(cidr, ttl, reason, undefined, {
+              force: truthy(q.get("force")),
+              operators: q.getAll("operator"),
+            });
+            const warnings = this.allowlistWarnings(d.cidr);
+            for (const w of warnings) {
+              this.#log.warn("block {cidr}: {warning}", { cidr, warning: w });
+            }
             await this.#audit("block_ip", d.cidr, d.reason, "done");
-            return reply(201, { decision: d });
+            return reply(201, { decision: d, warnings });
           } catch (err) {
-            return reply(400, { error: errorMessage(err) });
+            const code = err instanceof IronpostError ? err.code : "E_DECISION";
+            if (code.startsWith("E_BLOCK_")) {
+              this.#log.warn("refused block {cidr}: {error}", { cidr, error: errorMessage(err) });
+              await this.#audit("block_ip", cidr, reason, "failed", undefined, errorMessage(err));
+            }
+            return reply(400, { error: errorMessage(err), code });
           }
         },
       },
@@ -296,7 +430,11 @@ export class EbpfModule implements Module {
   async #fromChannel(d: DecisionEvent): Promise<void> {
     try {
       if (d.op === "block") {
+        // Same limits as the CLI's, never forced: a rule cannot take the host off the net.
         const applied = this.block(d.cidr, d.ttlSecs ?? 0, d.reason, d.alertId);
+        for (const w of this.allowlistWarnings(applied.cidr)) {
+          this.#log.warn("block {cidr}: {warning}", { cidr: applied.cidr, warning: w });
+        }
         await this.#audit("block_ip", applied.cidr, d.reason, "done", d.alertId);
       } else {
         const had = this.unblock(d.cidr);
@@ -436,6 +574,29 @@ export class EbpfModule implements Module {
         });
       }
     }
+  }
+}
+
+function truthy(v: string | null): boolean {
+  return v !== null && ["1", "true", "yes", ""].includes(v.toLowerCase());
+}
+
+function cidrText_(net: Cidr): string {
+  return `${formatIp(net.bytes)}/${net.prefix}`;
+}
+
+/** Whether `outer` contains every address of `inner`. */
+function contains(outer: Cidr, inner: Cidr): boolean {
+  if (outer.family !== inner.family || outer.prefix > inner.prefix) return false;
+  const masked = maskBytes(inner.bytes, outer.prefix);
+  return masked.every((b, i) => b === outer.bytes[i]);
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // not granted: nothing to spare
   }
 }
 

@@ -1,6 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { assetPath } from "../core/assets.ts";
 
-/** The committed XDP object, read at start (and embedded by `deno compile --include bpf/`). */
-export const XDP_OBJECT_PATH = fileURLToPath(
-  new URL("../../bpf/xdp_filter.bpf.o", import.meta.url),
-);
+/** The committed XDP object, read at start (embedded in the compiled binary: mod/core/assets.ts). */
+export const XDP_OBJECT_PATH = assetPath("bpf/xdp_filter.bpf.o");

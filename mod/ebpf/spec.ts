@@ -28,6 +28,18 @@ const section = {
     portscan_action: field.oneOf(["alert", "block"], "alert", "alert only, or also drop"),
     event_sample_rate: field.int(1, 1_000_000, 1, "report one ring-buffer event in N (1: all)"),
     max_decisions: field.int(1, 10_000_000, 100_000, "most live block decisions held"),
+    max_block_prefix_v4: field.int(
+      0,
+      32,
+      8,
+      "widest IPv4 block accepted without --force: one wider than /N (e.g. /0) is refused",
+    ),
+    max_block_prefix_v6: field.int(
+      0,
+      128,
+      32,
+      "widest IPv6 block accepted without --force: one wider than /N (e.g. ::/0) is refused",
+    ),
   },
 };
 
@@ -49,6 +61,8 @@ export const EBPF_SPEC = defineSpec({
       ...c.allowlist_files,
     ],
     ffi: true,
+    // The operator who started the agent over SSH stays unblockable (their client address).
+    env: ["SSH_CONNECTION"],
   }),
   // Module code is imported only when the module is enabled and built.
   build: async ({ section, channels, store }) =>

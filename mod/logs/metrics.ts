@@ -16,6 +16,11 @@ export const LOG_LINES_TRUNCATED = counter(
   "Lines cut at max_line_bytes / syslog_max_message_bytes",
   ["source"],
 );
+export const SYSLOG_UDP_KERNEL_DROPS = counter(
+  "ironpost_log_syslog_udp_kernel_drops_total",
+  "Datagrams the kernel dropped on a UDP syslog socket (receive buffer full), by SO_MEMINFO",
+  ["source"],
+);
 export const LOG_EVENTS = counter("ironpost_log_events_total", "Events evaluated by the rules");
 export const RULE_MATCHES = counter(
   "ironpost_rule_matches_total",
@@ -43,6 +48,7 @@ export const LOG_METRICS: readonly MetricFamily[] = [
   LOG_LINES,
   LOG_BYTES,
   LOG_LINES_TRUNCATED,
+  SYSLOG_UDP_KERNEL_DROPS,
   LOG_EVENTS,
   RULE_MATCHES,
   ALERTS,

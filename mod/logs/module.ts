@@ -32,6 +32,7 @@ import { Pipeline } from "./pipeline.ts";
 import { type CompiledRule, type CorrelationRule, loadRules, type RuleError } from "./sigma/mod.ts";
 import { enabledSources } from "./sources/list.ts";
 import type { LineSource, RawLine } from "./sources/mod.ts";
+import type { PositionedLine } from "./sources/file_tail.ts";
 
 export interface LogPipelineChannels {
   alerts?: Channel<AlertEvent>;
@@ -72,6 +73,8 @@ export class LogPipelineModule implements Module {
   #loops: Promise<void>[] = [];
   #log = getLogger(["ironpost", "logs"]);
   #alertsDropped = 0;
+  /** Alerts already in the store (their lines read again after a crash): not sent again. */
+  #alertsRepeated = 0;
   #reloads = { ok: 0, failed: 0 };
 
   #stateDir: string;
@@ -109,7 +112,8 @@ export class LogPipelineModule implements Module {
 
   async stop(): Promise<void> {
     // Sources first, so every line they accepted is parsed and evaluated before we return.
-    for (const s of this.#sources.splice(0)) {
+    const stopped = this.#sources.splice(0);
+    for (const s of stopped) {
       try {
         await s.stop();
       } catch (err) {
@@ -118,10 +122,26 @@ export class LogPipelineModule implements Module {
     }
     this.#raw.close();
     await Promise.all(this.#loops);
+    // The lines drained above were acked after the sources wrote their checkpoints.
+    for (const s of stopped) {
+      try {
+        await (s as Partial<AckedSource>).flushCheckpoints?.();
+      } catch (err) {
+        this.#log.error("checkpoint of {source}: {error}", {
+          source: s.name,
+          error: errorMessage(err),
+        });
+      }
+    }
     for (const parser of this.#parsers.values()) {
       for (const ev of parser.flush()) await this.#evaluate(ev);
     }
     for (const a of this.#pipeline?.flush() ?? []) await this.#send(a);
+    if (this.#alertsRepeated > 0) {
+      this.#log.info("{n} alert(s) of lines read again were already stored and not sent again", {
+        n: this.#alertsRepeated,
+      });
+    }
   }
 
   health(): Health {
@@ -164,6 +184,8 @@ export class LogPipelineModule implements Module {
         sample(LOG_BYTES, st.bytes, labels),
         sample(LOG_LINES_TRUNCATED, st.truncated, labels),
       );
+      // Source-specific families (UDP syslog's kernel drops).
+      out.push(...(s.metrics?.() ?? []));
     }
     const p = this.#pipeline?.stats();
     if (p) {
@@ -192,9 +214,14 @@ export class LogPipelineModule implements Module {
     });
   }
 
-  #buildSources(): Promise<LineSource[]> {
+  async #buildSources(): Promise<LineSource[]> {
     const ctx = { out: this.#raw, store: this.#store, stateDir: this.#stateDir };
-    return Promise.all(enabledSources(this.#cfg).map((s) => s.create(this.#cfg, ctx)));
+    const sources = await Promise.all(
+      enabledSources(this.#cfg).map((s) => s.create(this.#cfg, ctx)),
+    );
+    // A source that can (files) checkpoints a line only once its alerts are in the store.
+    for (const s of sources) (s as Partial<AckedSource>).checkpointOnAck?.();
+    return sources;
   }
 
   async #consumeLines(): Promise<void> {
@@ -204,22 +231,38 @@ export class LogPipelineModule implements Module {
         parser = new LineParser({ source: raw.format, origin: raw.source });
         this.#parsers.set(raw.source, parser);
       }
-      for (const ev of parser.push(raw.line)) {
+      const positioned = raw as Partial<PositionedLine>;
+      // Where the line is (and what it says): a line read again gives the same alert ids.
+      const origin = positioned.position === undefined
+        ? undefined
+        : `${raw.source}@${positioned.position}\0${raw.line}`;
+      const events = parser.push(raw.line);
+      for (let i = 0; i < events.length; i++) {
+        const ev = events[i];
         if (raw.truncated) ev.truncated = true;
-        await this.#evaluate(ev);
+        await this.#evaluate(ev, origin === undefined ? undefined : `${origin}\0${i}`);
       }
+      positioned.ack?.();
     }
   }
 
-  async #consumeEvents<T>(input: Channel<T>, toLog: (e: T) => LogEvent): Promise<void> {
-    for await (const e of input) await this.#evaluate(toLog(e));
+  async #consumeEvents<T extends { id: string; kind: string }>(
+    input: Channel<T>,
+    toLog: (e: T) => LogEvent,
+  ): Promise<void> {
+    for await (const e of input) await this.#evaluate(toLog(e), `${e.kind}:${e.id}`, false);
   }
 
-  async #evaluate(ev: LogEvent): Promise<void> {
+  /**
+   * Evaluate an event and hand on its alerts. With `durable` (events of lines a source will
+   * read again after a crash), each alert is written to the store before its line is acked,
+   * and one the store already holds (same id: the same line and rule) is not sent again.
+   */
+  async #evaluate(ev: LogEvent, origin?: string, durable = origin !== undefined): Promise<void> {
     if (!this.#pipeline) return;
     let alerts: AlertEvent[];
     try {
-      alerts = this.#pipeline.evaluate(ev);
+      alerts = this.#pipeline.evaluate(ev, origin);
     } catch (err) {
       this.#log.error("rule evaluation failed on an event from {source}: {error}", {
         source: ev.source,
@@ -227,7 +270,23 @@ export class LogPipelineModule implements Module {
       });
       return;
     }
-    for (const a of alerts) await this.#send(a);
+    for (const a of alerts) {
+      if (durable && !(await this.#keep(a))) continue;
+      await this.#send(a);
+    }
+  }
+
+  /** Insert into the store; false when it already held the alert (a repeat). */
+  async #keep(a: AlertEvent): Promise<boolean> {
+    try {
+      if (await this.#store.insertAlert(a)) return true;
+      this.#alertsRepeated++;
+      return false;
+    } catch (err) {
+      // Sent anyway: the orchestrator's audit write tries again.
+      this.#log.error("storing alert {id}: {error}", { id: a.id, error: errorMessage(err) });
+      return true;
+    }
   }
 
   async #send(a: AlertEvent): Promise<void> {
@@ -238,4 +297,10 @@ export class LogPipelineModule implements Module {
       this.#alertsDropped++;
     }
   }
+}
+
+/** A source whose checkpoints can follow the consumer's acks (`FileTailSource`). */
+interface AckedSource {
+  checkpointOnAck(): void;
+  flushCheckpoints(): Promise<void>;
 }

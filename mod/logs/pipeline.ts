@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { AlertEvent, ContainerRef } from "../core/mod.ts";
 import { newEvent } from "../core/mod.ts";
 import type { LogEvent } from "./log_event.ts";
@@ -39,6 +40,8 @@ export class Pipeline {
   /** Suppression state by rule + group key: until when, and how many were held back. */
   #suppress = new Map<string, { untilMs: number; held: number }>();
   #stats = { events: 0, matches: 0, alerts: 0, suppressed: 0 };
+  /** Where each event came from (see `evaluate`), kept while the correlator holds it. */
+  #origins = new WeakMap<LogEvent, string>();
 
   constructor(rules: CompiledRule[], correlations: CorrelationRule[], opts: PipelineOptions) {
     this.#rules = new RuleSet(rules);
@@ -54,21 +57,38 @@ export class Pipeline {
     return this.#rules.size;
   }
 
-  /** Evaluate one event; returns the alerts it raised (after suppression). */
-  evaluate(event: LogEvent): AlertEvent[] {
+  /**
+   * Evaluate one event; returns the alerts it raised (after suppression). `origin` names
+   * the input the event came from so that the same input always gives the same alert ids:
+   * a file line's source and position (`file:/var/log/auth.log@dev:ino:end` plus the line),
+   * or the id of the packet or host event. Without it alerts get fresh ULIDs.
+   */
+  evaluate(event: LogEvent, origin?: string): AlertEvent[] {
     this.#stats.events++;
+    if (origin !== undefined) this.#origins.set(event, origin);
     const tsMs = Date.parse(event.ts) || Date.now();
     const out: AlertEvent[] = [];
+    const seen = new Map<string, number>();
     for (const m of this.#rules.match(event)) {
       this.#stats.matches++;
+      const ruleId = m.id ?? m.title;
+      // Two rules of one title (no id) matching one event still get two ids.
+      const nth = seen.get(ruleId) ?? 0;
+      seen.set(ruleId, nth + 1);
       if (m.standalone) {
-        const key = suppressKey(m.id ?? m.title, matchSrcIp(event), matchUser(event));
-        this.#emit(key, () => fromMatch(m, event), tsMs, out);
+        const key = suppressKey(ruleId, matchSrcIp(event), matchUser(event));
+        const id = origin === undefined
+          ? undefined
+          : alertId(`match\0${ruleId}\0${nth}\0${origin}`, timeOf(event));
+        this.#emit(key, () => fromMatch(m, event, id), tsMs, out);
       }
-      for (const c of this.#correlator.observe(m, event, tsMs)) {
+      const fired = this.#correlator.observe(m, event, tsMs);
+      for (let i = 0; i < fired.length; i++) {
+        const c = fired[i];
         if (!c.standalone) continue;
         const key = suppressKey(c.id ?? c.title, correlationSrcIp(c), correlationUser(c));
-        this.#emit(key, () => fromCorrelation(c, this.#opts.maxEvidence ?? 20), tsMs, out);
+        const id = this.#correlationId(c, `observe\0${ruleId}\0${nth}\0${i}`);
+        this.#emit(key, () => fromCorrelation(c, this.#opts.maxEvidence ?? 20, id), tsMs, out);
       }
     }
     return out;
@@ -80,15 +100,32 @@ export class Pipeline {
     for (const c of this.#correlator.flush(nowMs)) {
       if (c.standalone) {
         const key = suppressKey(c.id ?? c.title, correlationSrcIp(c), correlationUser(c));
+        const id = this.#correlationId(c, `flush\0${c.firstMs}`);
         this.#emit(
           key,
-          () => fromCorrelation(c, this.#opts.maxEvidence ?? 20),
+          () => fromCorrelation(c, this.#opts.maxEvidence ?? 20, id),
           nowMs ?? c.lastMs,
           out,
         );
       }
     }
     return out;
+  }
+
+  /**
+   * A correlation alert's id: its rule, group and the origin of the event that completed it
+   * (its newest), so the same events read again fire it with the same id; fresh when that
+   * event has no origin.
+   */
+  #correlationId(c: CorrelationMatch, how: string): string | undefined {
+    const last = c.events.at(-1);
+    const origin = last ? this.#origins.get(last) : undefined;
+    if (origin === undefined) return undefined;
+    const group = JSON.stringify(Object.entries(c.group));
+    return alertId(
+      `correlation\0${c.id ?? c.title}\0${c.type}\0${group}\0${how}\0${origin}`,
+      last ? timeOf(last) : undefined,
+    );
   }
 
   stats(): PipelineStats {
@@ -149,9 +186,10 @@ const correlationSrcIp = (c: CorrelationMatch) =>
   str(c.group.SourceIp) ?? str(c.events.at(-1)?.fields.SourceIp);
 const correlationUser = (c: CorrelationMatch) => str(c.group.User);
 
-function fromMatch(m: Match, e: LogEvent): AlertEvent {
+function fromMatch(m: Match, e: LogEvent, id?: string): AlertEvent {
   const container = containerOf(e);
   return newEvent<AlertEvent>({
+    ...(id ? { id } : {}),
     kind: "alert",
     ts: e.ts,
     ruleId: m.id ?? m.title,
@@ -167,13 +205,14 @@ function fromMatch(m: Match, e: LogEvent): AlertEvent {
   });
 }
 
-function fromCorrelation(c: CorrelationMatch, maxEvidence: number): AlertEvent {
+function fromCorrelation(c: CorrelationMatch, maxEvidence: number, id?: string): AlertEvent {
   const srcIp = correlationSrcIp(c);
   const user = correlationUser(c);
   const last = c.events.at(-1);
   const container = last ? containerOf(last) : undefined;
   const groupText = Object.entries(c.group).map(([k, v]) => `${k}=${v}`).join(", ");
   return newEvent<AlertEvent>({
+    ...(id ? { id } : {}),
     kind: "alert",
     ts: new Date(c.lastMs).toISOString(),
     ruleId: c.id ?? c.title,
@@ -189,4 +228,55 @@ function fromCorrelation(c: CorrelationMatch, maxEvidence: number): AlertEvent {
     ...(container ? { container } : {}),
     evidence: c.events.slice(-maxEvidence),
   });
+}
+
+/**
+ * The time an event's alert id carries: the event's own time, unless the parser could not
+ * read one from the line (`parse_error`) and used the clock, which a second reading of the
+ * line would not repeat.
+ */
+function timeOf(e: LogEvent): number | undefined {
+  if (e.fields.parse_error !== undefined) return undefined;
+  const ms = Date.parse(e.ts);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const MAX_ULID_TIME = 2 ** 48 - 1;
+
+/**
+ * A deterministic, ULID-shaped alert id (26 Crockford base-32 characters): the first 10
+ * encode `timeMs` (0 when unknown) as a ULID's time does, so ids still sort by time; the
+ * other 16 are 80 bits of SHA-256 of `key`. The same key and time always give the same id,
+ * which the store's insert-or-ignore by id then keeps once.
+ *
+ * @example
+ * ```ts
+ * import { alertId } from "./pipeline.ts";
+ * const key = "r1|file:/var/log/auth.log@2049:12:345";
+ * const a = alertId(key, 1_700_000_000_000);
+ * console.assert(a.length === 26 && a === alertId(key, 1_700_000_000_000));
+ * console.assert(a.startsWith("01HF7YAT00"));
+ * ```
+ */
+export function alertId(key: string, timeMs?: number): string {
+  let t = timeMs !== undefined && timeMs >= 0 && timeMs <= MAX_ULID_TIME ? Math.floor(timeMs) : 0;
+  let time = "";
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const h = createHash("sha256").update(key).digest();
+  let rest = "";
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; rest.length < 16; i++) {
+    acc = ((acc << 8) | h[i]) & 0xffff;
+    bits += 8;
+    while (bits >= 5 && rest.length < 16) {
+      bits -= 5;
+      rest += CROCKFORD[(acc >> bits) & 31];
+    }
+  }
+  return time + rest;
 }

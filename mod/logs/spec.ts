@@ -48,6 +48,20 @@ export const LOGS_SPEC = defineSpec({
     const g = sourceGrants(lp);
     return { ...g, read: [lp.rules_dir, ...lp.extra_rules_dirs, ...(g.read ?? [])] };
   },
+  // Every error of every rule file, as file:line:col diagnostics.
+  validate: async (lp) => {
+    const { loadConfiguredRules } = await import("./module.ts");
+    const { errors } = await loadConfiguredRules(lp);
+    return errors.map((e) => ({
+      severity: "error" as const,
+      code: e.code,
+      file: e.file,
+      ...(e.line > 0 ? { line: e.line, col: e.col } : {}),
+      key: "rule",
+      message: e.message,
+      expected: "a valid Sigma rule (ironpost rules validate shows every rule error)",
+    }));
+  },
   build: async ({ section, channels, store, stateDir }) =>
     new (await import("./module.ts")).LogPipelineModule(
       section,

@@ -1,6 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { assetPath } from "../core/assets.ts";
 
-/** The committed sensors object, read at start (and embedded by `deno compile --include bpf/`). */
-export const SENSORS_OBJECT_PATH = fileURLToPath(
-  new URL("../../bpf/sensors.bpf.o", import.meta.url),
-);
+/** The committed sensors object, read at start (embedded in the compiled binary: mod/core/assets.ts). */
+export const SENSORS_OBJECT_PATH = assetPath("bpf/sensors.bpf.o");

@@ -119,12 +119,15 @@ Deno.test("ironpost config show / permissions / version / help", async (t) => {
         f === "-A" || f === "--allow-all" || /^--allow-(read|write|net|run|env|ffi|sys)$/.test(f)
       ),
     );
-    assert(
-      flags.includes(`--allow-net=unix:${dir}/run/ironpost.sock,unix:${dir}/run/ironpost.sock.new`),
+    // The control socket and its staging name; sd_notify's own end and systemd's socket.
+    assertEquals(
+      flags.find((f) => f.startsWith("--allow-net=")),
+      `--allow-net=unix:${dir}/run/ironpost.sock,unix:${dir}/run/ironpost.sock.new,` +
+        `unix:${dir}/run/ironpost.sock.notify,unix:/run/systemd/notify`,
     );
     assertMatch(
       flags.find((f) => f.startsWith("--allow-write="))!,
-      new RegExp(`^--allow-write=${dir}/run,${dir}/state$`),
+      new RegExp(`^--allow-write=/run/systemd/notify,${dir}/run,${dir}/state$`),
     );
   });
 

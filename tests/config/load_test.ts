@@ -5,6 +5,8 @@ import {
   formatDiagnostic,
   loadConfig,
   locateKeys,
+  REFERENCE_MARKERS,
+  renderConfigReference,
   renderShippedToml,
   SCHEMA,
 } from "../../mod/config/mod.ts";
@@ -169,6 +171,21 @@ Deno.test("the shipped config is exactly what the capability specs generate", as
     text,
     renderShippedToml(),
     "config/ironpost.toml and the specs disagree: run deno task config:toml and commit it",
+  );
+});
+
+Deno.test("the README's config reference is what the specs generate", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  // deno fmt aligns the tables; compare cell by cell.
+  const cells = (text: string) =>
+    text.split("\n").map((l) => l.replace(/\s*\|\s*/g, "|").replace(/-{3,}/g, "---").trim())
+      .filter((l) => l !== "");
+  const [start, end] = REFERENCE_MARKERS;
+  const committed = readme.slice(readme.indexOf(start) + start.length, readme.indexOf(end));
+  assertEquals(
+    cells(committed),
+    cells(renderConfigReference()),
+    "README.md's config reference and the specs disagree: run deno task config:toml",
   );
 });
 

@@ -179,7 +179,8 @@ Deno.test("running agent: control API, SIGHUP, second instance, denied reads", a
       const outside = await Deno.makeTempFile({ suffix: ".toml" });
       await Deno.writeTextFile(outside, "[general]\n");
       const r = await runAgent(["--validate", "--config", outside], { flagsFrom: config });
-      assertEquals(r.code, 1);
+      // An unreadable config is an I/O error for --validate: exit 2.
+      assertEquals(r.code, 2);
       assertEquals(
         r.stderr.split("\n")[0],
         `${outside}: error: (config file): reading it is outside this agent's Deno permissions; expected a config path inside the --allow-read scope the agent was started with (\`ironpost permissions --config PATH\` prints the flags for a config)`,

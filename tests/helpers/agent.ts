@@ -18,7 +18,8 @@ export async function agentFlags(configPath: string, env: Record<string, string>
     env: (n) => env[n],
     builtModules: builtSections(),
   });
-  return agentPermissions(loaded, Deno.execPath());
+  // The NOTIFY_SOCKET the agent will get is allowed, as when flags are derived under systemd.
+  return agentPermissions(loaded, Deno.execPath(), undefined, undefined, env.NOTIFY_SOCKET);
 }
 
 export interface RunResult {

@@ -309,3 +309,33 @@ export async function removeContainersByPrefix(prefix: string): Promise<void> {
 export async function containerPid(name: string): Promise<number> {
   return Number(await dockerOk(["inspect", "-f", "{{.State.Pid}}", name]));
 }
+
+/** `docker network create NAME` (a user-defined bridge); remove it with `removeNetworks`. */
+export async function createNetwork(name: string): Promise<string> {
+  return await dockerOk(["network", "create", name]);
+}
+
+/** `docker network rm` these networks; absent ones are fine. */
+export async function removeNetworks(names: Iterable<string>): Promise<void> {
+  const list = [...names];
+  if (list.length === 0) return;
+  const r = await docker(["network", "rm", ...list], 60_000);
+  if (r.code !== 0 && !/No such network|not found/i.test(r.stderr)) {
+    throw new Error(`docker network rm ${list.join(" ")} failed: ${r.stderr.trim()}`);
+  }
+}
+
+/** The fields of `docker inspect NAME` the tests look at. */
+export interface InspectedByCli {
+  Id: string;
+  State: { Status: string; Running: boolean; Paused: boolean; ExitCode: number };
+  NetworkSettings: {
+    Networks: Record<string, { Aliases: string[] | null; IPAddress: string }>;
+  };
+}
+
+/** `docker inspect NAME`, parsed. */
+export async function inspectContainer(name: string): Promise<InspectedByCli> {
+  const [c] = JSON.parse(await dockerOk(["inspect", "--type", "container", name]));
+  return c as InspectedByCli;
+}

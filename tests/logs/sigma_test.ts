@@ -1006,3 +1006,338 @@ console.log(JSON.stringify({ ms, bad, good }));
   assert(wall < 10_000, `the subprocess took ${wall} ms`);
   assertMatch(String(r.ms), /^\d+(\.\d+)?$/);
 });
+
+// --- Fuzzing (issue 16): hostile rule text never throws anything but RuleError, in time
+// linear in its size. Inputs that found bugs are kept in tests/fixtures/fuzz/sigma/ and replayed
+// first; `FUZZ_RUNS` scales the runs (CI uses the defaults below).
+
+const FUZZ_CORPUS = new URL("../fixtures/fuzz/sigma/", import.meta.url);
+const FUZZ_SCALE = Number(Deno.env.get("FUZZ_RUNS_SCALE") ?? "1");
+const fuzzRuns = (n: number) => Math.max(1, Math.round(n * FUZZ_SCALE));
+
+/** Load `text` as a rule file; fails on any throw, on a non-RuleError, or past the budget. */
+function loadsSafely(text: string, what: string): void {
+  const t0 = performance.now();
+  let errors: unknown[];
+  try {
+    errors = parseRules(text, "fuzz.yml").errors;
+  } catch (e) {
+    throw new Error(
+      `${what}: threw ${e instanceof Error ? e.stack : e}\ninput: ${JSON.stringify(text)}`,
+    );
+  }
+  const ms = performance.now() - t0;
+  for (const e of errors) {
+    assert(e instanceof RuleError, `${what}: a non-RuleError was reported: ${e}`);
+  }
+  // Linear: 100 ms of slack for the first call's warm-up, then 20 µs per character.
+  const budget = 100 + text.length * 0.02;
+  assert(ms < budget, `${what}: ${ms.toFixed(0)} ms for ${text.length} chars (budget ${budget})`);
+}
+
+/** Real rules to mutate: the SigmaHQ fixtures and the shipped rules. */
+async function seedRules(): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of [new URL("sigmahq/", FIXTURES), new URL("../../rules/", import.meta.url)]) {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.name.endsWith(".yml")) out.push(await Deno.readTextFile(new URL(e.name, dir)));
+    }
+  }
+  return out.sort();
+}
+
+/** Pieces of YAML and Sigma syntax that splice into a rule where it hurts. */
+const NASTY = [
+  "---\n",
+  "\n",
+  ": ",
+  "- ",
+  "|re: ",
+  "|re|i: ",
+  "|contains|all: ",
+  "|base64offset: ",
+  "|cidr: ",
+  "|expand: ",
+  "*",
+  "?",
+  "\\",
+  "'",
+  '"',
+  "{",
+  "}",
+  "[",
+  "]",
+  "&a ",
+  "*a",
+  "!!binary ",
+  "!!js/regexp ",
+  "? ",
+  "%YAML 1.2\n",
+  "action: global\n",
+  "action: repeat\n",
+  "correlation:\n",
+  "condition: ",
+  "1 of ",
+  "all of them",
+  "not ",
+  "(",
+  ")",
+  " and ",
+  " or ",
+  "|",
+  "(?=",
+  "\\1",
+  "(a+)+$",
+  "\t",
+  "\u0000",
+  "\ud800",
+  "\uffff",
+  "é",
+  "0x1F",
+  "1e999",
+  "-.inf",
+  "~",
+  "null",
+  "<<: *a\n",
+];
+
+Deno.test("fuzz: Sigma rule files never throw, and load in linear time", async (t) => {
+  await t.step("corpus of inputs that found bugs", async () => {
+    let n = 0;
+    for await (const e of Deno.readDir(FUZZ_CORPUS)) {
+      if (!e.isFile || e.name.endsWith(".md")) continue;
+      loadsSafely(await Deno.readTextFile(new URL(e.name, FUZZ_CORPUS)), e.name);
+      n++;
+    }
+    assert(n > 0, "the corpus is empty");
+  });
+
+  await t.step("arbitrary text", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 400 }), (s) => loadsSafely(s, "text")),
+      { numRuns: fuzzRuns(1500) },
+    );
+  });
+
+  const seeds = await seedRules();
+  await t.step("real rules, mutated", () => {
+    const edit = fc.record({
+      at: fc.nat(),
+      cut: fc.nat({ max: 12 }),
+      insert: fc.oneof(fc.constantFrom(...NASTY), fc.string({ unit: "binary", maxLength: 6 })),
+    });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(edit, { minLength: 1, maxLength: 8 }),
+        (seed, edits) => {
+          let s = seed;
+          for (const e of edits) {
+            const at = e.at % (s.length + 1);
+            s = s.slice(0, at) + e.insert + s.slice(at + e.cut);
+          }
+          loadsSafely(s, "mutated rule");
+        },
+      ),
+      { numRuns: fuzzRuns(2000) },
+    );
+  });
+
+  await t.step("YAML aliases and anchors (exponential expansion is refused)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 2, max: 10 }),
+        (depth, fan) => {
+          let s = "title: laughs\nlogsource: {product: linux}\nx0: &a0 [lol]\n";
+          for (let i = 1; i <= depth; i++) {
+            s += `x${i}: &a${i} [${Array(fan).fill(`*a${i - 1}`).join(", ")}]\n`;
+          }
+          s += `detection:\n  sel:\n    A: *a${depth}\n  condition: sel\n`;
+          loadsSafely(s, `aliases ${depth}x${fan}`);
+          // Small expansions still work; large ones are refused, not expanded.
+          // (a list of lists is not a Sigma value: E_VALUE, after the aliases resolved).
+          const codes = parseRules(s, "a.yml").errors.map((e) => e.code);
+          const n = fan ** depth;
+          const want = n <= 1000 ? ["E_VALUE"] : n >= 100_000 ? ["E_YAML"] : ["E_VALUE", "E_YAML"];
+          assert(codes.length > 0 && codes.every((c) => want.includes(c)), `${codes} for ${n}`);
+        },
+      ),
+      { numRuns: fuzzRuns(60) },
+    );
+  });
+});
+
+/** A rule with search identifiers sel, sel_a, sel_b, filter, _hidden and this condition. */
+function conditionRule(condition: string): string {
+  return "title: c\nlogsource: {product: linux}\ndetection:\n" +
+    "  sel: {A: 1}\n  sel_a: {B: 2}\n  sel_b: {C: 3}\n  filter: {D: 4}\n  _hidden: {E: 5}\n" +
+    `  condition: ${JSON.stringify(condition)}\n`;
+}
+
+Deno.test("fuzz: Sigma conditions never throw, and parse in linear time", async (t) => {
+  const token = fc.constantFrom(
+    "sel",
+    "sel_a",
+    "sel_b",
+    "filter",
+    "_hidden",
+    "nope",
+    "sel*",
+    "*",
+    "them",
+    "and",
+    "or",
+    "not",
+    "1",
+    "all",
+    "any",
+    "of",
+    "(",
+    ")",
+    "|",
+    "count()",
+    ">",
+    "5",
+    "AND",
+    "Not",
+    "2 of",
+  );
+  await t.step("token soup", () => {
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 40 }), (toks) => {
+        const text = conditionRule(toks.join(" "));
+        loadsSafely(text, "condition");
+        // What parses must also run: the compiled closure never throws either.
+        const { rules } = parseRules(text, "c.yml");
+        const set = new RuleSet(rules);
+        set.match(ev({ A: 1, B: 2, D: 4 }, { logsource: { product: "linux" } }));
+      }),
+      { numRuns: fuzzRuns(3000) },
+    );
+  });
+
+  await t.step("arbitrary condition text", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 80 }), (s) => {
+        loadsSafely(conditionRule(s), "condition text");
+      }),
+      { numRuns: fuzzRuns(1500) },
+    );
+  });
+
+  await t.step("deep nesting and long chains stay linear", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("(", "not ", "not (", "( not "),
+        fc.integer({ min: 1, max: 20_000 }),
+        (open, depth) => {
+          const close = open.includes("(") ? ")" : "";
+          const cond = open.repeat(depth) + "sel" + close.repeat(depth);
+          loadsSafely(conditionRule(cond), `nesting ${JSON.stringify(open)} x ${depth}`);
+        },
+      ),
+      { numRuns: fuzzRuns(40) },
+    );
+    for (const n of [1000, 16_000]) {
+      loadsSafely(conditionRule(Array(n).fill("sel").join(" and ")), `chain ${n}`);
+      loadsSafely(conditionRule(Array(n).fill("sel_a or not sel_b").join(" and ")), `mix ${n}`);
+    }
+  });
+});
+
+Deno.test("fuzz: Sigma regexes compile or are refused, and match in linear time", async (t) => {
+  const { compileRegex } = await import("../../mod/logs/sigma/regex.ts");
+  const piece = fc.constantFrom(
+    "a",
+    "b",
+    ".",
+    "*",
+    "+",
+    "?",
+    "{2,}",
+    "{1,3}",
+    "(",
+    ")",
+    "(?:",
+    "(?=",
+    "(?!",
+    "(?<=",
+    "(?<!",
+    "(?i)",
+    "(?s)",
+    "(?P<n>",
+    "\\1",
+    "\\k<n>",
+    "[",
+    "]",
+    "[^",
+    "^",
+    "$",
+    "|",
+    "\\",
+    "\\d",
+    "\\w",
+    "\\s",
+    "\\b",
+    "\\p{L}",
+    "\\x{41}",
+    "\\u0041",
+    "\\Z",
+    "*+",
+    "++",
+    "\u0000",
+    "\ud800",
+  );
+  // Mostly well-formed patterns (nested groups and quantifiers, the ReDoS shapes), with the
+  // token soup above mixed in for the malformed ones.
+  const { re: wellFormed } = fc.letrec((tie) => ({
+    atom: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom("a", "b", ".", "\\d", "\\w", "\\s", "[ab]", "[^!]") },
+      { weight: 2, arbitrary: tie("re").map((r) => `(${r})`) },
+      { weight: 1, arbitrary: tie("re").map((r) => `(?:${r})`) },
+    ),
+    quantified: fc.tuple(
+      tie("atom"),
+      fc.constantFrom("", "", "*", "+", "?", "{1,3}", "{2,}", "*?", "+?"),
+    ).map(([a, q]) => `${a}${q}`),
+    seq: fc.array(tie("quantified"), { minLength: 1, maxLength: 4 }).map((x) => x.join("")),
+    re: fc.array(tie("seq"), { minLength: 1, maxLength: 3 }).map((x) => x.join("|")),
+  }));
+  const pattern = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.tuple(
+        fc.constantFrom("", "^", "(?i)"),
+        wellFormed as fc.Arbitrary<string>,
+        fc.constantFrom("", "$"),
+      ).map((x) => x.join("")),
+    },
+    { weight: 1, arbitrary: fc.array(piece, { maxLength: 16 }).map((x) => x.join("")) },
+  );
+  let compiled = 0;
+  await t.step("patterns never throw; what compiles runs on hostile text within budget", () => {
+    fc.assert(
+      fc.property(
+        pattern,
+        fc.record({ i: fc.boolean(), m: fc.boolean(), s: fc.boolean() }),
+        fc.string({ unit: "binary", maxLength: 64 }),
+        (source, flags, text) => {
+          const re = compileRegex(source, flags);
+          if ("message" in re) {
+            assert(typeof re.message === "string" && re.offset >= 0, JSON.stringify(re));
+            return;
+          }
+          compiled++;
+          const hostile = text + "a".repeat(20_000) + "!" + text;
+          const t0 = performance.now();
+          re.test(hostile);
+          const ms = performance.now() - t0;
+          assert(ms < 250, `${ms.toFixed(0)} ms for /${source}/`);
+        },
+      ),
+      { numRuns: fuzzRuns(1000) },
+    );
+    assert(compiled > fuzzRuns(1000) / 2, `only ${compiled} patterns compiled`);
+  });
+});

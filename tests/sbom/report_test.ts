@@ -18,17 +18,13 @@ import {
   validateCycloneDxJson,
 } from "../../mod/sbom/report/mod.ts";
 import * as CDX from "@cyclonedx/cyclonedx-library";
-// Pinned like mod/sbom/report/validate.ts, until deno.json maps these names.
-// deno-lint-ignore no-import-prefix
-import { Ajv, type ErrorObject } from "npm:ajv@8.20.0";
-// deno-lint-ignore no-import-prefix
-import ajvFormats from "npm:ajv-formats@3.0.1";
 import { fileURLToPath } from "node:url";
 import type { Component, Ecosystem } from "../../mod/sbom/component.ts";
 import type { Finding } from "../../mod/sbom/finding.ts";
 import { IronpostError } from "../../mod/core/errors.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { requirePart } from "../helpers/require.ts";
+import { sarifValidator } from "../helpers/sarif.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/sbom/report/", import.meta.url));
 const SHARED_LOCKFILES = fileURLToPath(
@@ -671,22 +667,6 @@ Deno.test("CycloneDX of every package in the shared lockfile expectations", asyn
 });
 
 // ---------------------------------------------------------------------------------------
-
-/** The OASIS SARIF 2.1.0 schema (draft-04) made loadable by ajv 8 (draft-07 keywords). */
-async function sarifValidator(): Promise<(data: unknown) => string[]> {
-  const schema = JSON.parse(await Deno.readTextFile(`${FIXTURES}sarif-schema-2.1.0.json`));
-  delete schema.$schema;
-  schema.$id = schema.id;
-  delete schema.id;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  // A CommonJS module whose `module.exports` is the plugin; its typings see the namespace.
-  ajvFormats.default(ajv);
-  const validate = ajv.compile(schema);
-  return (data) =>
-    validate(data)
-      ? []
-      : (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath || "/"}: ${e.message}`);
-}
 
 Deno.test("SARIF 2.1.0", async (t) => {
   const text = toSarif(FINDINGS, { tool: TOOL, baseDir: "/srv/app" });

@@ -32,6 +32,13 @@ interface Tok {
 
 const KEYWORDS = new Set(["and", "or", "not", "of", "them", "all", "any", "1"]);
 
+/**
+ * How deep brackets and `not`s may nest. Parsing and matching recurse once a level, so an
+ * unbounded depth would overflow the stack (a RangeError, not a rule error) at load or, worse,
+ * on every event; real rules nest a handful of levels.
+ */
+export const MAX_CONDITION_DEPTH = 64;
+
 class ParseFailure extends Error {
   constructor(readonly offset: number, message: string) {
     super(message);
@@ -100,10 +107,22 @@ export function parseCondition(
     const expr = (): ConditionNode =>
       chain("or", and);
     const and = (): ConditionNode => chain("and", unary);
+    let depth = 0;
+    const deeper = (t: Tok) => {
+      if (++depth > MAX_CONDITION_DEPTH) {
+        throw new ParseFailure(
+          t.offset,
+          `The condition nests deeper than ${MAX_CONDITION_DEPTH} levels of "(" and "not"`,
+        );
+      }
+    };
     const unary = (): ConditionNode => {
       if (peek() === "not") {
+        deeper(toks[i]);
         i++;
-        return { op: "not", arg: unary() };
+        const arg = unary();
+        depth--;
+        return { op: "not", arg };
       }
       return primary();
     };
@@ -111,8 +130,10 @@ export function parseCondition(
       const t = expect('an identifier, "not", "1 of", "all of" or "("');
       const word = t.text.toLowerCase();
       if (t.text === "(") {
+        deeper(t);
         i++;
         const inner = expr();
+        depth--;
         const close = toks[i];
         if (close?.text !== ")") {
           throw new ParseFailure(

@@ -8,7 +8,8 @@ import { closest, IronpostError } from "../../core/mod.ts";
  *
  * Codes: `E_READ`, `E_PERMISSION` (the YAML parser lacks env access), `E_YAML`, `E_RULE` (structure or metadata), `E_DETECTION`, `E_MODIFIER`,
  * `E_VALUE`, `E_REGEX`, `E_CONDITION`, `E_CORRELATION`, `E_REFERENCE`, `E_DUPLICATE`,
- * `E_UNSUPPORTED`.
+ * `E_UNSUPPORTED`, `E_UNSAFE` (a file or directory others may write), `E_LIMIT` (too large a file,
+ * too many rules).
  *
  * @example
  * ```ts

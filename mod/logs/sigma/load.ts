@@ -8,7 +8,7 @@ import { errorMessage, SEVERITIES } from "../../core/mod.ts";
 import { compileDetection } from "./compile.ts";
 import { parseCorrelation, type ParsedCorrelation, type RuleRef } from "./correlation_rule.ts";
 import { didYouMean, RuleError } from "./errors.ts";
-import { entry, parseYaml, type Pos, type YEntry, type YMap, type YNode } from "./nodes.ts";
+import { entry, type Pos, yamlDocuments, type YEntry, type YMap, type YNode } from "./nodes.ts";
 import {
   type CompiledRule,
   type CorrelationRule,
@@ -28,10 +28,30 @@ const LEVELS = Object.keys(LEVEL_SEVERITY) as SigmaLevel[];
 const STATUSES = ["stable", "test", "experimental", "deprecated", "unsupported"];
 const LOGSOURCE_KEYS = ["product", "service", "category"] as const;
 
+/** The largest rule file read: SigmaHQ's largest is ~20 KiB. */
+export const MAX_RULE_FILE_BYTES = 1024 * 1024;
+/** The most rules and correlations loaded, and rule files read, from all paths together. */
+export const MAX_RULES = 10_000;
+
+/** Limits and checks of `loadRules`. */
+export interface LoadOptions {
+  /** A rule file larger than this is refused (`E_LIMIT`) without being parsed. */
+  maxFileBytes?: number;
+  /** Loading stops with an `E_LIMIT` error past this many rules (and this many files). */
+  maxRules?: number;
+  /**
+   * Why a rule file or directory must not be trusted (its mode or owner), or undefined; what
+   * it refuses is an `E_UNSAFE` error and is not read. The agent's config check refuses the
+   * same paths before rules load; this is for paths given on the command line.
+   */
+  unsafe?: (path: string, st: Deno.FileInfo) => string | undefined;
+}
+
 /**
  * Load rule files and directories (searched recursively for `*.yml` and `*.yaml`, in sorted
  * order). Correlations may refer to rules in any of the loaded files. Never throws for a bad
- * rule: problems are returned in `errors`.
+ * rule: problems are returned in `errors`. Each file is read with a size cap and parsed in
+ * its own turn of the event loop, so a reload does not stall the agent.
  *
  * @example
  * ```ts ignore
@@ -46,28 +66,88 @@ const LOGSOURCE_KEYS = ["product", "service", "category"] as const;
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function loadRules(paths: string[]): Promise<LoadResult> {
+export async function loadRules(paths: string[], opts: LoadOptions = {}): Promise<LoadResult> {
+  const maxBytes = opts.maxFileBytes ?? MAX_RULE_FILE_BYTES;
+  const maxRules = opts.maxRules ?? MAX_RULES;
   const acc = new Accumulator();
+  const whole = (code: string, file: string, message: string) =>
+    acc.errors.push(new RuleError(code, file, 0, 0, message));
+  let read = 0;
   for (const path of paths) {
     let files: string[];
     try {
-      files = (await Deno.stat(path)).isDirectory ? await ruleFiles(path) : [path];
+      const st = await Deno.stat(path);
+      const why = opts.unsafe?.(path, st);
+      if (why) {
+        whole("E_UNSAFE", path, `Not loaded: ${why}`);
+        continue;
+      }
+      if (st.isDirectory) files = await ruleFiles(path, maxRules + 1, opts.unsafe, acc.errors);
+      else if (st.isFile) files = [path];
+      else {
+        whole("E_READ", path, "Cannot read: not a regular file or a directory");
+        continue;
+      }
     } catch (e) {
-      acc.errors.push(new RuleError("E_READ", path, 0, 0, `Cannot read: ${errorMessage(e)}`));
+      whole("E_READ", path, `Cannot read: ${errorMessage(e)}`);
       continue;
     }
     for (const file of files) {
+      if (++read > maxRules || acc.count() > maxRules) {
+        whole(
+          "E_LIMIT",
+          file,
+          `Not loaded: more than ${maxRules} rule files or rules; this file and those after it ` +
+            "were left out",
+        );
+        return acc.finish();
+      }
       let text: string;
       try {
-        text = await Deno.readTextFile(file);
+        text = await readRuleFile(file, maxBytes, opts.unsafe);
       } catch (e) {
-        acc.errors.push(new RuleError("E_READ", file, 0, 0, `Cannot read: ${errorMessage(e)}`));
+        if (e instanceof RuleError) acc.errors.push(e);
+        else whole("E_READ", file, `Cannot read: ${errorMessage(e)}`);
         continue;
       }
-      acc.addText(text, file);
+      await acc.addTextYielding(text, file);
     }
   }
+  if (acc.count() > maxRules) {
+    whole("E_LIMIT", paths.join(", "), `More than ${maxRules} rules`);
+  }
   return acc.finish();
+}
+
+/** A rule file's text, read no further than `maxBytes` (a device or a huge file is refused). */
+async function readRuleFile(
+  file: string,
+  maxBytes: number,
+  unsafe: LoadOptions["unsafe"],
+): Promise<string> {
+  using f = await Deno.open(file);
+  const st = await f.stat();
+  const why = unsafe?.(file, st);
+  if (why) throw new RuleError("E_UNSAFE", file, 0, 0, `Not loaded: ${why}`);
+  const tooBig = () =>
+    new RuleError(
+      "E_LIMIT",
+      file,
+      0,
+      0,
+      `Not loaded: larger than ${maxBytes} bytes, the most a rule file may be`,
+    );
+  if (!st.isFile) throw new RuleError("E_READ", file, 0, 0, "Cannot read: not a regular file");
+  if (st.size > maxBytes) throw tooBig();
+  const buf = new Uint8Array(maxBytes + 1);
+  let n = 0;
+  while (n < buf.length) {
+    const got = await f.read(buf.subarray(n));
+    if (got === null) break;
+    n += got;
+  }
+  if (n > maxBytes) throw tooBig();
+  return new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /**
@@ -86,15 +166,35 @@ export function parseRules(text: string, file = "<inline>"): LoadResult {
   return acc.finish();
 }
 
-async function ruleFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * The rule files under `dir`, sorted, at most `max` of them (the caller reports the excess).
+ * A subdirectory `unsafe` refuses is reported and not searched.
+ */
+async function ruleFiles(
+  dir: string,
+  max: number,
+  unsafe: LoadOptions["unsafe"],
+  errors: RuleError[],
+  out: string[] = [],
+): Promise<string[]> {
   const entries = [];
-  for await (const e of Deno.readDir(dir)) entries.push(e);
+  for await (const e of Deno.readDir(dir)) {
+    if (entries.length >= 4 * max) {
+      const msg = `Not searched: more than ${4 * max} entries in one directory`;
+      errors.push(new RuleError("E_LIMIT", dir, 0, 0, msg));
+      return out;
+    }
+    entries.push(e);
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
+    if (out.length >= max) break;
     const p = `${dir.replace(/\/+$/, "")}/${e.name}`;
-    if (e.isDirectory) out.push(...await ruleFiles(p));
-    else if (e.isFile && /\.ya?ml$/i.test(e.name)) out.push(p);
+    if (e.isDirectory) {
+      const why = unsafe?.(p, await Deno.stat(p));
+      if (why) errors.push(new RuleError("E_UNSAFE", p, 0, 0, `Not loaded: ${why}`));
+      else await ruleFiles(p, max, unsafe, errors, out);
+    } else if (e.isFile && /\.ya?ml$/i.test(e.name)) out.push(p);
   }
   return out;
 }
@@ -123,13 +223,34 @@ class Accumulator {
   /** References of correlations that failed to load, still checked so all errors show. */
   brokenRefs: { file: string; refs: RuleRef[] }[] = [];
 
+  /** Rules and correlations so far. */
+  count(): number {
+    return this.rules.length + this.correlations.length;
+  }
+
   addText(text: string, file: string): void {
-    const docs = parseYaml(text, file, this.errors);
+    for (const _ of this.steps(text, file));
+  }
+
+  /** `addText`, handing control back to the event loop every 10 ms or so. */
+  async addTextYielding(text: string, file: string): Promise<void> {
+    let since = performance.now();
+    for (const _ of this.steps(text, file)) {
+      if (performance.now() - since < 10) continue;
+      await new Promise((r) => setTimeout(r, 0));
+      since = performance.now();
+    }
+  }
+
+  /** Add the rules of `text`, one YAML document a step. */
+  *steps(text: string, file: string): Generator<void> {
+    const docs = yamlDocuments(text, file, this.errors);
     // Rule collections (Sigma 1.x): `action: global` documents are merged into the ones after
     // them, `reset` forgets that, `repeat` reuses the previous document with changes.
     let global: YMap | undefined;
     let previous: YMap | undefined;
     for (const d of docs) {
+      yield;
       if (!d.node) continue;
       if (d.node.kind !== "map") {
         this.fail(file, d.node.pos, "E_RULE", "A rule document must be a map");

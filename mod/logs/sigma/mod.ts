@@ -2,9 +2,9 @@
  * A Sigma rule engine: SigmaHQ YAML rules loaded with positioned errors, compiled once to
  * closures, routed by logsource, and correlation rules evaluated over event time.
  *
- * Loading needs read access to the rule files and env access to `YAML_ENV_VARS`; matching a
- * regex without stalls needs V8's
- * `--enable-experimental-regexp-engine-on-excessive-backtracks` flag.
+ * Loading needs read access to the rule files and env access to `YAML_ENV_VARS`. Regexes run
+ * on RE2 (`re2js`), in time linear in the text whatever the V8 flags; what RE2 cannot run
+ * (lookarounds, backreferences) is refused at load with its position.
  *
  * ```ts ignore
  * import { Correlator, loadRules, RuleSet } from "./mod.ts";
@@ -20,7 +20,14 @@ export { Correlator, type CorrelatorOptions, type CorrelatorStats } from "./corr
 export { RuleError } from "./errors.ts";
 export { EventView, type FieldValue } from "./fields.ts";
 export { RuleSet } from "./index.ts";
-export { type LoadResult, loadRules, parseRules } from "./load.ts";
+export {
+  type LoadOptions,
+  type LoadResult,
+  loadRules,
+  MAX_RULE_FILE_BYTES,
+  MAX_RULES,
+  parseRules,
+} from "./load.ts";
 export { MODIFIER_NAMES } from "./modifiers.ts";
 export { YAML_ENV_VARS } from "./nodes.ts";
 export {

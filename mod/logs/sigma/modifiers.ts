@@ -303,7 +303,11 @@ function compileRe(spec: ValueSpec, v: YScalar): Predicate | undefined {
   const flags: RegexFlags = {};
   for (const { def } of spec.mods) if (def.cls === "resub") flags[def.flag] = true;
   const re = compileRegex(pattern, flags);
-  if (typeof re === "string") return fail(spec.ctx, "E_REGEX", v.pos, re);
+  if ("message" in re) {
+    // At the construct at fault when the value is written as is; else at the value.
+    const pos = re.offset > 0 && typeof v.value === "string" ? posIn(v, re.offset) : v.pos;
+    return fail(spec.ctx, "E_REGEX", pos, re.message);
+  }
   // Regexes see the text as written: their case rules are their own.
   return onText(spec.field, true, (t) => re.test(t));
 }

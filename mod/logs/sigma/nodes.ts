@@ -1,5 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
-import type { Document, Node as YamlNode } from "yaml";
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, visit } from "yaml";
+import type { Alias as YAlias, Document, Node as YamlNode } from "yaml";
 import { RuleError } from "./errors.ts";
 
 /**
@@ -71,11 +71,26 @@ export function entry(map: YMap, key: string): YEntry | undefined {
 export const YAML_ENV_VARS: readonly string[] = ["LOG_TOKENS", "LOG_STREAM"];
 
 /**
+ * The most nodes one document may expand to, aliases resolved: a real rule has a few hundred;
+ * a "billion laughs" document (aliases of aliases) would otherwise take exponential time.
+ */
+export const MAX_DOCUMENT_NODES = 100_000;
+
+/**
  * Parse every YAML document in `text`. YAML syntax errors become `E_YAML` errors and the
  * document they are in is returned without a node, so one bad document does not hide the
  * others.
  */
 export function parseYaml(text: string, file: string, errors: RuleError[]): YDocument[] {
+  return [...yamlDocuments(text, file, errors)];
+}
+
+/** `parseYaml`, one document at a time, so a caller may yield to the event loop between. */
+export function* yamlDocuments(
+  text: string,
+  file: string,
+  errors: RuleError[],
+): Generator<YDocument> {
   const denied = YAML_ENV_VARS.filter((variable) =>
     Deno.permissions.querySync({ name: "env", variable }).state !== "granted"
   );
@@ -84,15 +99,15 @@ export function parseYaml(text: string, file: string, errors: RuleError[]): YDoc
     const msg = `Parsing YAML needs env access to ${denied.join(", ")} (the yaml library reads ` +
       `them); add them to --allow-env`;
     errors.push(new RuleError("E_PERMISSION", file, 0, 0, msg));
-    return [];
+    return;
   }
   const lc = new LineCounter();
   const pos = (offset: number): Pos => lc.linePos(offset);
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  // An empty stream comes back as an empty array-like value.
-  if (!Array.isArray(docs)) return [];
-  const out: YDocument[] = [];
-  docs.forEach((doc: Document.Parsed, index) => {
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  const docs = composer.compose(new Parser(lc.addNewLine).parse(text));
+  let index = -1;
+  for (const doc of docs as Generator<Document.Parsed>) {
+    index++;
     // A document's position is its content's, not its "---" marker's.
     const start = pos(doc.contents?.range?.[0] ?? doc.range[0]);
     if (doc.errors.length > 0) {
@@ -100,12 +115,30 @@ export function parseYaml(text: string, file: string, errors: RuleError[]): YDoc
         const p = pos(e.pos[0]);
         errors.push(new RuleError("E_YAML", file, p.line, p.col, sentence(e.message)));
       }
-      out.push({ index, pos: start });
-      return;
+      yield { index, pos: start };
+      continue;
     }
+    // Each alias's anchor, found in one walk (`Alias.resolve` walks the document per alias):
+    // the last node with that anchor before the alias.
+    const targets = new Map<YAlias, YamlNode>();
+    const anchors = new Map<string, YamlNode>();
+    visit(doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          const target = anchors.get(node.source);
+          if (target) targets.set(node, target);
+        } else if (node.anchor) anchors.set(node.anchor, node);
+      },
+    });
+    let budget = MAX_DOCUMENT_NODES;
     const convert = (n: YamlNode | null | undefined, at: number, depth: number): YNode => {
       if (depth > 64) throw new Error("YAML nesting is deeper than 64 levels");
-      if (isAlias(n)) return convert(n.resolve(doc), n.range?.[0] ?? at, depth + 1);
+      if (--budget < 0) {
+        throw new Error(
+          `The document expands to more than ${MAX_DOCUMENT_NODES} YAML nodes (aliases included)`,
+        );
+      }
+      if (isAlias(n)) return convert(targets.get(n), n.range?.[0] ?? at, depth + 1);
       if (isMap(n)) {
         const entries: YEntry[] = [];
         for (const pair of n.items) {
@@ -159,19 +192,22 @@ export function parseYaml(text: string, file: string, errors: RuleError[]): YDoc
       return { kind: "scalar", value: null, source: "", pos: p, exact: false, valueCol: p.col };
     };
     if (doc.contents === null) {
-      out.push({ index, pos: start });
-      return;
+      yield { index, pos: start };
+      continue;
     }
+    let node: YNode;
     try {
-      out.push({ index, node: convert(doc.contents, doc.range[0], 0), pos: start });
+      node = convert(doc.contents, doc.range[0], 0);
     } catch (e) {
       if (!(e instanceof RuleError)) {
-        errors.push(new RuleError("E_YAML", file, start.line, start.col, String(e)));
+        const why = e instanceof Error ? e.message : String(e);
+        errors.push(new RuleError("E_YAML", file, start.line, start.col, why));
       } else errors.push(e);
-      out.push({ index, pos: start });
+      yield { index, pos: start };
+      continue;
     }
-  });
-  return out;
+    yield { index, node, pos: start };
+  }
 }
 
 function sentence(s: string): string {

@@ -1,7 +1,7 @@
 import { type Channel, errorMessage, type Health, IronpostError } from "../../core/mod.ts";
 import { sniffFormat } from "../parsers/dispatch.ts";
 import type { Checkpoints } from "./checkpoints.ts";
-import { expandGlob } from "./glob.ts";
+import { expandGlob, globRoot } from "./glob.ts";
 import { LineSplitter, type SplitLine } from "./line_splitter.ts";
 import type { LineFormat, RawLine } from "./raw_line.ts";
 import { positiveInt } from "./options.ts";
@@ -49,6 +49,18 @@ export interface FileTailStats extends SourceStats {
   rotations: number;
   /** Files seen shrinking under the read position (copytruncate). */
   truncations: number;
+}
+
+/**
+ * A line of a file with where it is: `position` names the file (device, inode) and the end
+ * offset of the line, so a line read again after a restart has the same position (the log
+ * pipeline derives its alerts' ids from it). `ack`, set only after `checkpointOnAck()`, says
+ * the consumer is done with the line: only then may the checkpoint pass it.
+ */
+export interface PositionedLine extends RawLine {
+  /** `dev:ino:end` of the line in its file. */
+  position: string;
+  ack?: () => void;
 }
 
 /** A checkpoint: which file (device and inode) and how far its lines were accepted. */
@@ -116,6 +128,7 @@ export class FileTailSource implements LineSource {
   readonly #out: LineOutput;
   readonly #buf: Uint8Array;
   readonly #sleeper = new Sleeper();
+  #watcher?: Deno.FsWatcher;
   #tailers = new Map<string, Tailer>();
   /** Problems by path or pattern; cleared when that path reads fine again. */
   #errors = new Map<string, string>();
@@ -125,6 +138,10 @@ export class FileTailSource implements LineSource {
   #flushTimer?: ReturnType<typeof setInterval>;
   #flushChain: Promise<void> = Promise.resolve();
   #stats = { ...emptyStats(), rotations: 0, truncations: 0 };
+  /** Checkpoints follow the consumer's acks rather than the channel's acceptance. */
+  #ackMode = false;
+  /** Bumped by copytruncate: an ack for a line of the file's previous content is stale. */
+  #epochs = new WeakMap<OpenFile, number>();
 
   constructor(opts: FileTailOptions, out: Channel<RawLine>) {
     this.name = opts.name ?? "files";
@@ -161,7 +178,30 @@ export class FileTailSource implements LineSource {
     this.#errors.clear();
     await this.#scan(true);
     this.#flushTimer = setInterval(() => void this.#flush(), this.#flushIntervalMs);
+    this.#watch();
     this.#loop = this.#run();
+  }
+
+  /**
+   * Wake the poll loop when a watched directory changes (inotify), so a line is read within
+   * milliseconds of being written instead of at the next poll; polling stays the fallback
+   * (filesystems without inotify, directories that appear later).
+   */
+  #watch(): void {
+    const dirs = [...new Set(this.#paths.map(globRoot))];
+    try {
+      const w = Deno.watchFs(dirs, { recursive: false });
+      this.#watcher = w;
+      void (async () => {
+        try {
+          for await (const _ of w) this.#sleeper.wake(true);
+        } catch {
+          // closed at stop, or the directory went away: polling carries on
+        }
+      })();
+    } catch {
+      // a directory that does not exist yet: polling finds the files when they appear
+    }
   }
 
   /**
@@ -173,6 +213,12 @@ export class FileTailSource implements LineSource {
     this.#stopping = true;
     this.#sleeper.wake();
     clearInterval(this.#flushTimer);
+    try {
+      this.#watcher?.close();
+    } catch {
+      // already closed
+    }
+    this.#watcher = undefined;
     if (this.#loop && !(await settlesWithin(this.#loop, this.#stopTimeoutMs))) {
       this.#errors.set("stop", "a line was still waiting for the output channel at stop");
     }
@@ -183,6 +229,20 @@ export class FileTailSource implements LineSource {
       t.retired = [];
     }
     this.#running = false;
+  }
+
+  /**
+   * Checkpoint a line only once the consumer calls its `ack` (see `PositionedLine`), not
+   * when the channel accepts it: a crash then re-reads what was queued but not yet handled
+   * instead of losing it. Call before `start()`; the consumer must ack every line, in order.
+   */
+  checkpointOnAck(): void {
+    this.#ackMode = true;
+  }
+
+  /** Write the positions acked since the last write (e.g. after the consumer drained). */
+  flushCheckpoints(): Promise<void> {
+    return this.#flush();
   }
 
   health(): Health {
@@ -288,14 +348,32 @@ export class FileTailSource implements LineSource {
    * a checkpoint, where `startAt` decides.
    */
   async #openCurrent(t: Tailer, initial: boolean): Promise<void> {
+    const saved = initial ? await this.#loadCheckpoint(t.path) : undefined;
     const opened = await openRegular(t.path);
+    if (saved && (!opened || !sameFile(saved, opened[1]))) {
+      // Rotated while we were down: the checkpointed file, now under a rotated name, is
+      // resumed as the current one, so the next poll reads it to its end, sees the path
+      // name another file and reads that one from its start (as a rotation seen live).
+      const rotated = await findRotated(t.path, saved);
+      if (rotated) {
+        if (opened) closeQuietly(opened[0]);
+        const [file, st] = rotated;
+        try {
+          await file.seek(saved.offset, Deno.SeekMode.Start);
+          this.#adopt(t, file, st, saved.offset);
+        } catch (err) {
+          closeQuietly(file);
+          throw err;
+        }
+        return;
+      }
+    }
     if (!opened) return;
     const [file, st] = opened;
     try {
       let offset = 0;
       if (initial) {
-        const saved = await this.#loadCheckpoint(t.path);
-        if (saved && saved.dev === st.dev && saved.ino === (st.ino ?? 0)) {
+        if (saved && sameFile(saved, st)) {
           // Shorter than the checkpoint: truncated while we were down; all of it is new.
           offset = saved.offset <= st.size ? saved.offset : 0;
         } else if (!saved && this.#startAt === "end") {
@@ -357,6 +435,7 @@ export class FileTailSource implements LineSource {
     if (st.size < cur.splitter.position) {
       // copytruncate: the file was emptied under us; what is there now is new.
       this.#stats.truncations++;
+      this.#epochs.set(cur, (this.#epochs.get(cur) ?? 0) + 1);
       await cur.file.seek(0, Deno.SeekMode.Start);
       cur.splitter.reset(0);
       t.accepted = { dev: cur.dev, ino: cur.ino, offset: 0 };
@@ -405,18 +484,28 @@ export class FileTailSource implements LineSource {
     // Checked per line: lines not handed over stay after the checkpoint and are read again.
     if (this.#stopping) return false;
     const line = this.#out.decoder.decode(l.bytes);
-    const raw: RawLine = {
+    const raw: PositionedLine = {
       source: `file:${t.path}`,
       line,
       receivedAt: Date.now(),
       format: this.#formatOf(t.path, line),
+      position: `${of.dev}:${of.ino}:${l.end}`,
     };
     if (l.truncated) raw.truncated = true;
-    if (!(await this.#out.send(raw, l.bytes.length))) return false;
-    if (t.cur === of) {
-      t.accepted = { dev: of.dev, ino: of.ino, offset: l.end };
-      t.dirty = true;
+    const advance = () => {
+      if (t.cur === of) {
+        t.accepted = { dev: of.dev, ino: of.ino, offset: l.end };
+        t.dirty = true;
+      }
+    };
+    if (this.#ackMode) {
+      const epoch = this.#epochs.get(of) ?? 0;
+      raw.ack = () => {
+        if ((this.#epochs.get(of) ?? 0) === epoch) advance();
+      };
     }
+    if (!(await this.#out.send(raw, l.bytes.length))) return false;
+    if (!this.#ackMode) advance();
     return true;
   }
 
@@ -454,6 +543,56 @@ export class FileTailSource implements LineSource {
     });
     return this.#flushChain;
   }
+}
+
+function sameFile(p: Position, st: Deno.FileInfo): boolean {
+  return p.dev === st.dev && p.ino === (st.ino ?? 0);
+}
+
+/** Suffixes of rotated files that were compressed: a new file, never the checkpointed one. */
+const COMPRESSED = /\.(gz|xz|bz2|zst|lz4|lzma|z|zip)$/i;
+
+/**
+ * The file checkpointed at `p`, if it is now under a rotated name beside `path`
+ * (`auth.log.1`, `auth.log-20240101`; compressed siblings are not looked at) and not shorter
+ * than the checkpoint: opened, with its info.
+ */
+async function findRotated(
+  path: string,
+  p: Position,
+): Promise<[Deno.FsFile, Deno.FileInfo] | undefined> {
+  const slash = path.lastIndexOf("/");
+  const dir = path.slice(0, slash) || "/";
+  const base = path.slice(slash + 1);
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.name.length > base.length && e.name.startsWith(base) && !COMPRESSED.test(e.name)) {
+        names.push(e.name);
+      }
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable) {
+      return undefined;
+    }
+    throw err;
+  }
+  // Nearest rotation first: auth.log.1 before auth.log.2.
+  names.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of names) {
+    const sib = `${dir === "/" ? "" : dir}/${name}`;
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.stat(sib);
+    } catch {
+      continue;
+    }
+    if (!st.isFile || !sameFile(p, st) || st.size < p.offset) continue;
+    const opened = await openRegular(sib);
+    if (opened && sameFile(p, opened[1])) return opened;
+    if (opened) closeQuietly(opened[0]);
+  }
+  return undefined;
 }
 
 function closeQuietly(f: Deno.FsFile): void {

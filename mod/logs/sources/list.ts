@@ -69,6 +69,12 @@ export const syslogUdpSource = defineSource({
       4 * MIB,
       "UDP socket receive buffer",
     ),
+    syslog_udp_drop_threshold_percent: field.int(
+      0,
+      100,
+      1,
+      "kernel-dropped share of UDP datagrams (last 60 s) that turns health degraded",
+    ),
   },
   // SO_RCVBUF for UDP syslog is set with setsockopt through libc (Deno has no API).
   ...listensOn("syslog_udp_addr", { ffi: true }),
@@ -77,6 +83,7 @@ export const syslogUdpSource = defineSource({
       ...splitAddr(cfg.syslog_udp_addr),
       recvBufferBytes: cfg.syslog_udp_recv_buffer_bytes,
       maxMessageBytes: cfg.syslog_max_message_bytes,
+      dropThresholdPercent: cfg.syslog_udp_drop_threshold_percent,
     }, ctx.out),
 });
 
@@ -86,6 +93,18 @@ export const syslogTcpSource = defineSource({
   inputKeys: { syslog_tcp_addr: field.addr("TCP syslog") },
   tuningKeys: {
     syslog_tcp_max_connections: field.int(1, 65535, 256, "concurrent TCP syslog connections"),
+    syslog_tcp_max_connections_per_source: field.int(
+      1,
+      65535,
+      16,
+      "concurrent TCP syslog connections from one address",
+    ),
+    syslog_tcp_idle_timeout_secs: field.int(
+      1,
+      86400,
+      300,
+      "a TCP syslog connection silent this long is closed",
+    ),
   },
   ...listensOn("syslog_tcp_addr"),
   create: async (cfg, ctx) =>
@@ -93,6 +112,8 @@ export const syslogTcpSource = defineSource({
       ...splitAddr(cfg.syslog_tcp_addr),
       maxMessageBytes: cfg.syslog_max_message_bytes,
       maxConnections: cfg.syslog_tcp_max_connections,
+      maxConnectionsPerSource: cfg.syslog_tcp_max_connections_per_source,
+      idleTimeoutMs: cfg.syslog_tcp_idle_timeout_secs * 1000,
     }, ctx.out),
 });
 

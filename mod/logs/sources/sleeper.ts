@@ -5,16 +5,27 @@
 export class Sleeper {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolve: (() => void) | undefined;
+  #pending = false;
 
   sleep(ms: number): Promise<void> {
     this.wake();
+    // A nudge that came while the loop was busy ends the next sleep at once.
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.#resolve = resolve;
       this.#timer = setTimeout(() => this.wake(), ms);
     });
   }
 
-  wake(): void {
+  /**
+   * End the current sleep early; with `remember`, a wake while nobody sleeps ends the next
+   * sleep at once (a file change noticed while the loop was reading).
+   */
+  wake(remember = false): void {
+    if (remember && !this.#resolve) this.#pending = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const r = this.#resolve;

@@ -1,4 +1,9 @@
-import { type Channel, ChannelClosedError, type Health } from "../../core/mod.ts";
+import {
+  type Channel,
+  ChannelClosedError,
+  type Health,
+  type MetricSample,
+} from "../../core/mod.ts";
 import type { RawLine } from "./raw_line.ts";
 
 /**
@@ -26,6 +31,11 @@ export interface LineSource {
   stop(): Promise<void>;
   health(): Health;
   stats(): SourceStats;
+  /**
+   * Samples of the source's own families (beyond the lines, bytes and truncations every
+   * source has), e.g. the UDP socket's kernel drops; the module exports them as they are.
+   */
+  metrics?(): MetricSample[];
 }
 
 /** A zeroed `SourceStats`. */

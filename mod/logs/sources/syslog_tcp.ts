@@ -15,6 +15,11 @@ export interface SyslogTcpOptions {
   maxMessageBytes?: number;
   /** Connections open at once; more are closed as soon as accepted, and counted. Default 256. */
   maxConnections?: number;
+  /**
+   * Connections open at once from one peer address; more from it are closed as soon as
+   * accepted, and counted, so one client cannot hold every slot. Default 16.
+   */
+  maxConnectionsPerSource?: number;
   /** A connection that sends nothing for this long is closed. Default 300000 (5 min). */
   idleTimeoutMs?: number;
   /** How long `stop()` waits for messages being handed to the channel. Default 5000. */
@@ -31,6 +36,8 @@ export interface SyslogTcpStats extends SourceStats {
   accepted: number;
   /** Connections closed at once because `maxConnections` were open. */
   refused: number;
+  /** Connections closed at once because their peer had `maxConnectionsPerSource` open. */
+  refusedPerSource: number;
   /** Connections closed for being idle. */
   idleClosed: number;
   /** Connections closed on a malformed octet-counted frame. */
@@ -38,6 +45,8 @@ export interface SyslogTcpStats extends SourceStats {
 }
 
 const READ_BYTES = 65536;
+/** How long a per-source refusal keeps health degraded. */
+const PER_SOURCE_HEALTH_MS = 60_000;
 
 /**
  * Receives syslog over TCP (RFC 6587). Framing is detected per connection from its first
@@ -61,6 +70,7 @@ export class SyslogTcpSource implements LineSource {
   readonly #port: number;
   readonly #maxMessageBytes: number;
   readonly #maxConnections: number;
+  readonly #maxPerSource: number;
   readonly #idleTimeoutMs: number;
   readonly #stopTimeoutMs: number;
   readonly #out: LineOutput;
@@ -68,9 +78,20 @@ export class SyslogTcpSource implements LineSource {
   #addr?: { hostname: string; port: number };
   #acceptLoop?: Promise<void>;
   #conns = new Map<Deno.TcpConn, Promise<void>>();
+  /** Open connections by peer address. */
+  #perSource = new Map<string, number>();
+  /** The last peer refused for its per-source limit, and when (for health). */
+  #lastPerSourceRefusal?: { peer: string; at: number };
   #stopping = false;
   #lastError?: string;
-  #stats = { ...emptyStats(), accepted: 0, refused: 0, idleClosed: 0, framingErrors: 0 };
+  #stats = {
+    ...emptyStats(),
+    accepted: 0,
+    refused: 0,
+    refusedPerSource: 0,
+    idleClosed: 0,
+    framingErrors: 0,
+  };
 
   constructor(opts: SyslogTcpOptions, out: Channel<RawLine>) {
     this.name = opts.name ?? "syslog-tcp";
@@ -78,6 +99,7 @@ export class SyslogTcpSource implements LineSource {
     this.#port = positiveInt("port", opts.port, 0);
     this.#maxMessageBytes = positiveInt("maxMessageBytes", opts.maxMessageBytes ?? 65536);
     this.#maxConnections = positiveInt("maxConnections", opts.maxConnections ?? 256);
+    this.#maxPerSource = positiveInt("maxConnectionsPerSource", opts.maxConnectionsPerSource ?? 16);
     this.#idleTimeoutMs = positiveInt("idleTimeoutMs", opts.idleTimeoutMs ?? 300_000);
     this.#stopTimeoutMs = positiveInt("stopTimeoutMs", opts.stopTimeoutMs ?? 5000);
     this.#out = new LineOutput(out, this.#stats);
@@ -135,6 +157,13 @@ export class SyslogTcpSource implements LineSource {
     if (this.#conns.size >= this.#maxConnections) {
       return { state: "degraded", reason: `at the limit of ${this.#maxConnections} connections` };
     }
+    const r = this.#lastPerSourceRefusal;
+    if (r && Date.now() - r.at < PER_SOURCE_HEALTH_MS) {
+      return {
+        state: "degraded",
+        reason: `connections from ${r.peer} refused at its limit of ${this.#maxPerSource}`,
+      };
+    }
     return { state: "healthy" };
   }
 
@@ -164,8 +193,23 @@ export class SyslogTcpSource implements LineSource {
         closeQuietly(conn);
         continue;
       }
+      const peer = conn.remoteAddr.hostname;
+      const fromPeer = this.#perSource.get(peer) ?? 0;
+      if (fromPeer >= this.#maxPerSource) {
+        this.#stats.refusedPerSource++;
+        this.#stats.droppedConnections++;
+        this.#lastPerSourceRefusal = { peer, at: Date.now() };
+        closeQuietly(conn);
+        continue;
+      }
+      this.#perSource.set(peer, fromPeer + 1);
       this.#stats.accepted++;
-      const served = this.#serve(conn).finally(() => this.#conns.delete(conn));
+      const served = this.#serve(conn).finally(() => {
+        this.#conns.delete(conn);
+        const left = (this.#perSource.get(peer) ?? 1) - 1;
+        if (left > 0) this.#perSource.set(peer, left);
+        else this.#perSource.delete(peer);
+      });
       this.#conns.set(conn, served);
     }
   }

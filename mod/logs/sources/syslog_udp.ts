@@ -1,4 +1,12 @@
-import { type Channel, errorMessage, type Health, IronpostError } from "../../core/mod.ts";
+import {
+  type Channel,
+  errorMessage,
+  type Health,
+  IronpostError,
+  type MetricSample,
+  sample,
+} from "../../core/mod.ts";
+import { SYSLOG_UDP_KERNEL_DROPS } from "../metrics.ts";
 import type { DatagramReceiver } from "./datagram_receiver.ts";
 import { DgramReceiver } from "./dgram_receiver.ts";
 import { cutAtCharBoundary } from "./line_splitter.ts";
@@ -33,6 +41,14 @@ export interface SyslogUdpOptions {
   receiver?: "auto" | "recvmmsg" | "node:dgram";
   /** Datagrams read per recvmmsg call. Default 256. */
   batch?: number;
+  /**
+   * Health is degraded while the kernel dropped more than this percentage of the datagrams
+   * that reached the socket within `dropWindowMs` (drops / (drops + datagrams read)). 0: any
+   * drop. Default 1.
+   */
+  dropThresholdPercent?: number;
+  /** The window of `dropThresholdPercent`. Default 60000. */
+  dropWindowMs?: number;
 }
 
 /** Counters of the UDP syslog source. */
@@ -41,6 +57,8 @@ export interface SyslogUdpStats extends SourceStats {
   dropped: number;
   /** Datagrams the kernel dropped (receive buffer full), by SO_MEMINFO; 0 without FFI. */
   kernelDrops: number;
+  /** Datagrams read off the socket (empty ones and those dropped from the queue included). */
+  datagrams: number;
   /** Receive buffer as set (the kernel accounts twice this). */
   recvBufferBytes: number;
   /** How the socket is read: "recvmmsg", "node:dgram", or "" before `start()`. */
@@ -101,7 +119,11 @@ export class SyslogUdpSource implements LineSource {
   #pumping = false;
   #stopping = false;
   #lastError?: string;
-  #stats = { ...emptyStats(), dropped: 0 };
+  #stats = { ...emptyStats(), dropped: 0, datagrams: 0 };
+  readonly #dropThreshold: number;
+  readonly #dropWindowMs: number;
+  /** Counter snapshots for the drop rate, oldest first; the first is the window's base. */
+  #dropSnapshots: { at: number; drops: number; datagrams: number }[] = [];
 
   constructor(opts: SyslogUdpOptions, out: Channel<RawLine>) {
     this.name = opts.name ?? "syslog-udp";
@@ -116,6 +138,15 @@ export class SyslogUdpSource implements LineSource {
     this.#stopTimeoutMs = positiveInt("stopTimeoutMs", opts.stopTimeoutMs ?? 5000);
     this.#receiverKind = opts.receiver ?? "auto";
     this.#batch = positiveInt("batch", opts.batch ?? 256);
+    this.#dropThreshold = opts.dropThresholdPercent ?? 1;
+    if (!(this.#dropThreshold >= 0 && this.#dropThreshold <= 100)) {
+      throw new IronpostError(
+        "E_SOURCE_OPTION",
+        `dropThresholdPercent must be within 0..100, got ${opts.dropThresholdPercent}`,
+        { option: "dropThresholdPercent", value: opts.dropThresholdPercent },
+      );
+    }
+    this.#dropWindowMs = positiveInt("dropWindowMs", opts.dropWindowMs ?? 60_000);
     if (this.#batch > 1024) {
       throw new IronpostError("E_SOURCE_OPTION", `batch must be at most 1024, got ${this.#batch}`, {
         option: "batch",
@@ -169,6 +200,7 @@ export class SyslogUdpSource implements LineSource {
     }
     this.#addr = rx.addr;
     this.#rx = rx;
+    this.#dropSnapshots = [{ at: Date.now(), drops: rx.drops() ?? 0, datagrams: 0 }];
   }
 
   /** Close the socket, then hand over what was already received. */
@@ -192,6 +224,16 @@ export class SyslogUdpSource implements LineSource {
     if (closed) return closed;
     const problem = this.#lastError ?? rx.problem;
     if (problem) return { state: "degraded", reason: problem };
+    const loss = this.#kernelDropRate(rx);
+    if (loss !== undefined && loss.percent > this.#dropThreshold) {
+      return {
+        state: "degraded",
+        reason: `the kernel dropped ${loss.drops} of ${loss.drops + loss.datagrams} datagrams ` +
+          `(${loss.percent.toFixed(1)}%, threshold ${this.#dropThreshold}%) in the last ` +
+          `${Math.round(loss.ms / 1000)} s: raise syslog_udp_recv_buffer_bytes ` +
+          `(now ${rx.buffer.bytes} bytes) or net.core.rmem_max`,
+      };
+    }
     if (rx.buffer.problem) {
       return {
         state: "degraded",
@@ -212,12 +254,39 @@ export class SyslogUdpSource implements LineSource {
     };
   }
 
+  /** The kernel-drop counter as samples of the log pipeline's families. */
+  metrics(): MetricSample[] {
+    return [sample(SYSLOG_UDP_KERNEL_DROPS, this.stats().kernelDrops, { source: this.name })];
+  }
+
+  /**
+   * Kernel drops against datagrams read since the window's base: the newest snapshot at
+   * least `dropWindowMs` old (or the oldest there is). Undefined when nothing arrived.
+   */
+  #kernelDropRate(
+    rx: DatagramReceiver,
+  ): { drops: number; datagrams: number; percent: number; ms: number } | undefined {
+    const now = Date.now();
+    const cur = { at: now, drops: rx.drops() ?? 0, datagrams: this.#stats.datagrams };
+    const snaps = this.#dropSnapshots;
+    snaps.push(cur);
+    while (snaps.length > 2 && snaps[1].at <= now - this.#dropWindowMs) snaps.shift();
+    // Bounded however often health is asked: at most one snapshot per second is kept.
+    if (snaps.length > 2 && cur.at - snaps[snaps.length - 2].at < 1000) snaps.splice(-2, 1);
+    const base = snaps[0];
+    const drops = Math.max(0, cur.drops - base.drops);
+    const datagrams = cur.datagrams - base.datagrams;
+    if (drops + datagrams === 0) return undefined;
+    return { drops, datagrams, percent: (100 * drops) / (drops + datagrams), ms: now - base.at };
+  }
+
   /** Why node:dgram reads the socket instead of recvmmsg, when it does. */
   get fallbackReason(): string | undefined {
     return this.#fallbackReason;
   }
 
   #receive(data: Uint8Array, peer: string, longer: boolean): void {
+    this.#stats.datagrams++;
     if (this.#stopping || this.#out.closed) return;
     let end = data.length;
     // A trailing LF (or CRLF, or NUL some senders add) is framing, not message. When the

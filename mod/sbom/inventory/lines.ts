@@ -2,14 +2,24 @@
  * Line numbers for formats whose parsers give none (JSON, TOML): found by searching the text
  * forward in the order the parsed entries come, so each search starts where the last ended and
  * the whole file is scanned about once.
+ *
+ * A search that finds nothing reads the rest of the text without moving the cursor, so a
+ * file where every search misses would be read once per entry (quadratic: a minified 40k
+ * package lockfile took over a minute). A space in a needle therefore matches any run of
+ * whitespace, none included (minified JSON is found too), and the characters read by
+ * searches that missed are capped at `MISS_BUDGET` times the text's length: past that,
+ * entries get no line, and the whole is linear in the text's size.
  */
 export class TextLines {
   readonly #text: string;
   #starts: number[] | undefined;
   #cursor = 0;
+  /** Characters failed searches may still read. */
+  #missBudget: number;
 
   constructor(text: string) {
     this.#text = text;
+    this.#missBudget = MISS_BUDGET * text.length + 4096;
   }
 
   /** The 1-based line of character `offset`. */
@@ -30,10 +40,22 @@ export class TextLines {
    * (cursor unmoved) when there is none, e.g. in a minified file.
    */
   next(needle: string): number | undefined {
-    const at = this.#text.indexOf(needle, this.#cursor);
-    if (at < 0) return undefined;
-    this.#cursor = at + needle.length;
-    return this.lineAt(at);
+    if (this.#missBudget <= 0) return undefined;
+    const parts = needle.split(" ").filter((p) => p !== "");
+    if (parts.length === 0) return undefined;
+    const text = this.#text;
+    for (
+      let at = text.indexOf(parts[0], this.#cursor);
+      at >= 0;
+      at = text.indexOf(parts[0], at + 1)
+    ) {
+      const end = matchRest(text, at + parts[0].length, parts);
+      if (end < 0) continue;
+      this.#cursor = end;
+      return this.lineAt(at);
+    }
+    this.#missBudget -= text.length - this.#cursor;
+    return undefined;
   }
 
   #lineStarts(): number[] {
@@ -46,6 +68,24 @@ export class TextLines {
     }
     return this.#starts;
   }
+}
+
+/** How many times its text's length failed `TextLines.next` searches may read in all. */
+const MISS_BUDGET = 4;
+
+/** Where `parts[1..]` end when they follow `from` in `text`, each after optional whitespace; -1 if not. */
+function matchRest(text: string, from: number, parts: string[]): number {
+  let i = from;
+  for (let k = 1; k < parts.length; k++) {
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+    if (!text.startsWith(parts[k], i)) return -1;
+    i += parts[k].length;
+  }
+  return i;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 /** The text split into lines, without `\r` at line ends. */
