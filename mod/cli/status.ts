@@ -12,6 +12,8 @@ interface StatusBody {
   modules: { name: string; state: string; reason?: string }[];
   channels: { name: string; depth: number; capacity: number; sent: number; dropped: number }[];
   kernel?: { name: string; state: string; path: string; detail: string; needed_by: string[] }[];
+  /** Keys changed by SIGHUP that take effect only after a restart. */
+  restart_required?: string[];
 }
 
 /** `ironpost status`: the running agent's health, modules and channels. */
@@ -36,6 +38,9 @@ export async function statusCommand(values: Values): Promise<number> {
     out(`ironpost ${body.version}: ${body.status.toUpperCase()}`);
     out(`  PID ${body.pid}, up ${body.uptime_secs} s`);
     out(`  config ${body.config.path} (sha256 ${body.config.sha256.slice(0, 12)}…)`);
+    if (body.restart_required?.length) {
+      out(`  RESTART REQUIRED to apply: ${body.restart_required.join(", ")}`);
+    }
     out();
     out(table(
       ["MODULE", "STATE", "REASON"],

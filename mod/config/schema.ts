@@ -66,6 +66,18 @@ export const STORAGE_SECTION = {
       (c) => `${c.stateDir}/spool`,
       "local spool while PostgreSQL/Redis are down",
     ),
+    retention_days: field.int(
+      0,
+      36500,
+      30,
+      "alerts and actions older than this many days are deleted (0: kept forever)",
+    ),
+    max_db_mb: field.int(
+      0,
+      1_048_576,
+      1024,
+      "past this many MB of data the oldest alerts and actions are deleted (0: no cap)",
+    ),
   },
 };
 

@@ -232,6 +232,12 @@ export interface CapabilitySpec<S extends SectionSpec = SectionSpec, N extends s
    * `ironpost --validate` adds to the config's own diagnostics when the module is enabled.
    */
   validate?(section: SectionConfig<S>): Promise<Diagnostic[]>;
+  /**
+   * The keys of its section its module's `reload()` applies live on SIGHUP. A change to any
+   * other key of a running capability is reported as needing a restart (the log, `ironpost
+   * status`), and the module keeps the running value until then. None when absent.
+   */
+  liveKeys?: readonly (keyof S["keys"] & string)[];
   /** Build the module (module code is imported here, on demand). */
   build(ctx: BuildContext<SectionConfig<S>>): Module | Promise<Module>;
   /** The metric families it exports. */

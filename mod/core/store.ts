@@ -1,4 +1,5 @@
 import type { ActionEvent, AlertEvent, Severity } from "./events.ts";
+import type { Health, MetricSample } from "./module.ts";
 
 /** Filters for reading alerts back (`ironpost alerts`). */
 export interface AlertQuery {
@@ -26,6 +27,10 @@ export interface Store {
   setCheckpoint(key: string, value: string): Promise<void>;
   counts(): Promise<{ alerts: number; actions: number }>;
   close(): Promise<void>;
+  /** Degraded while its writes fail (a full disk), healthy again once one succeeds. */
+  health?(): Health;
+  /** Its own samples (retention, size on disk). */
+  metrics?(): MetricSample[];
 }
 
 /** The slice of the store a module keeps its own state in. */

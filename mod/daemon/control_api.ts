@@ -37,6 +37,8 @@ export interface ControlDeps {
   extraMetrics: () => MetricSample[];
   /** Ask the daemon to stop gracefully (POST /shutdown, used by `ironpost stop`). */
   requestShutdown: () => void;
+  /** Keys changed by SIGHUP that take effect only after a restart (`section.key`). */
+  restartRequired?: () => readonly string[];
 }
 
 /** The socket the server binds before renaming into place; also needs `--allow-net`. */
@@ -134,6 +136,7 @@ export class ControlApi {
       config: { path: this.#deps.configPath(), sha256: this.#deps.configSha256() },
       modules: Object.entries(h.modules).map(([name, m]) => ({ name, ...m })),
       channels: o.channelStats(),
+      restart_required: this.#deps.restartRequired?.() ?? [],
       kernel: this.#deps.facilities().map((f) => ({
         name: f.name,
         state: f.state,

@@ -10,10 +10,11 @@ import {
   counter,
   errorMessage,
   type FacilityStatus,
+  type Grants,
   type MetricSample,
   sample,
 } from "../core/mod.ts";
-import { SqliteStore, type Store } from "../store/mod.ts";
+import { type Retention, SqliteStore } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { ControlApi } from "./control_api.ts";
 import { log, setupLogging } from "./logging.ts";
@@ -21,7 +22,7 @@ import { type ModuleSpec, Orchestrator } from "./orchestrator.ts";
 import { PidFile } from "./pidfile.ts";
 import { probeFacilities, requireFacilities } from "../kernel/mod.ts";
 import { CAPABILITIES } from "./registry.ts";
-import { builtSections, sectionOf } from "./permissions.ts";
+import { builtSections, enabledSpecs, sectionOf } from "./permissions.ts";
 import { notifyBindPath, SdNotifier } from "./sd_notify.ts";
 
 const RELOADS = counter("ironpost_config_reloads_total", "SIGHUP config reloads by result", [
@@ -55,7 +56,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const startedAt = Date.now();
   const reloads = { ok: 0, failed: 0 };
   let pidFile: PidFile | undefined;
-  let store: Store | undefined;
+  let store: SqliteStore | undefined;
+  // The config the agent started with: what a restart-only key keeps until the restart.
+  const started = loaded.config;
+  // Keys changed by SIGHUP that only a restart applies (the log, `/status`).
+  let restartRequired: string[] = [];
   let api: ControlApi | undefined;
   let orchestrator: Orchestrator | undefined;
   let facilities: FacilityStatus[] = [];
@@ -91,20 +96,26 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       });
       return;
     }
-    const before = loaded.config;
     loaded = result;
     reloads.ok++;
-    const ng = loaded.config.general;
+    // Against the config the agent started with: a key changed back is no longer pending.
+    restartRequired = restartOnlyChanges(started, loaded.config, specs);
+    const effective = liveConfig(started, loaded.config, restartRequired);
+    const ng = effective.general;
     await setupLogging({
       level: ng.log_level,
       format: ng.log_format,
       file: ng.log_file || undefined,
     });
-    for (const key of restartOnlyChanges(before, loaded.config, specs)) {
+    for (const key of restartRequired) {
       logger.warn("SIGHUP: {key} changed; it takes effect after a restart", { key });
     }
-    await orchestrator?.reload(loaded.config);
-    logger.info("SIGHUP: config reloaded (sha256 {sha256})", { sha256: loaded.sha256 });
+    store?.setRetention(retentionOf(effective));
+    await orchestrator?.reload(effective);
+    logger.info("SIGHUP: config reloaded (sha256 {sha256})", {
+      sha256: loaded.sha256,
+      ...(restartRequired.length ? { restart_required: restartRequired } : {}),
+    });
   };
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGTERM", onTerm("SIGTERM")],
@@ -137,7 +148,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
           pid: pid ?? "unreadable",
         }),
     );
-    store = await SqliteStore.open(loaded.config.storage.sqlite_path);
+    store = await SqliteStore.open(loaded.config.storage.sqlite_path, {
+      retention: retentionOf(loaded.config),
+    });
     orchestrator = new Orchestrator(loaded.config, specs, store);
     // Probed once, before any module loads a program: libbpf decides where tracefs is on
     // its first tracepoint attach and keeps that answer.
@@ -155,9 +168,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       startedAt,
       facilities: () => facilities,
       requestShutdown: () => requestStop(),
+      restartRequired: () => restartRequired,
       extraMetrics: (): MetricSample[] => [
         sample(RELOADS, reloads.ok, { result: "ok" }),
         sample(RELOADS, reloads.failed, { result: "failed" }),
+        ...(store?.metrics() ?? []),
       ],
     });
     await api.start();
@@ -216,32 +231,112 @@ async function reloadConfig(
   }
 }
 
-/** Keys whose new value only a restart applies (paths held open, sockets bound). */
-function restartOnlyChanges(
+/** The store's retention from `[storage]`. */
+function retentionOf(c: IronpostConfig): Retention {
+  return { retentionDays: c.storage.retention_days, maxBytes: c.storage.max_db_mb * 1024 * 1024 };
+}
+
+/**
+ * The core's keys SIGHUP applies live; every other core key needs a restart (paths held
+ * open, sockets bound, channels sized, the health timer armed at start).
+ */
+const CORE_LIVE: Record<string, readonly string[]> = {
+  general: ["log_level", "log_format", "log_file", "shutdown_timeout_secs"],
+  channels: [],
+  storage: ["retention_days", "max_db_mb"],
+};
+
+/**
+ * Keys changed between the config the agent started with (`a`) and the new one (`b`) that
+ * only a restart applies, as `section.key`: the core's keys outside CORE_LIVE; `enabled` of
+ * any module; and, of each running module and each service they use, every key outside its
+ * spec's `liveKeys`, or inside it when the new value needs a permission the process lacks
+ * (Deno's flags are fixed at start) or a service the module was not built with.
+ */
+export function restartOnlyChanges(
   a: IronpostConfig,
   b: IronpostConfig,
   specs: readonly ModuleSpec[],
 ): string[] {
-  const keys: [keyof IronpostConfig, string][] = [
-    ["general", "pid_file"],
-    ["general", "state_dir"],
-    ["general", "control_socket"],
-    ["storage", "sqlite_path"],
-    ["channels", "packet_capacity"],
-    ["channels", "host_capacity"],
-    ["channels", "alert_capacity"],
-    ["channels", "action_capacity"],
-  ];
-  const changed = keys.filter(([s, k]) =>
-    JSON.stringify((a[s] as unknown as Record<string, unknown>)[k]) !==
-      JSON.stringify((b[s] as unknown as Record<string, unknown>)[k])
-  ).map(([s, k]) => `${s}.${k}`);
-  for (const spec of specs) {
-    if (spec.section && sectionOf(a, spec).enabled !== sectionOf(b, spec).enabled) {
-      changed.push(`${spec.section}.enabled`);
+  const out = new Set<string>();
+  const changed = (x: Record<string, unknown>, y: Record<string, unknown>, k: string) =>
+    JSON.stringify(x[k]) !== JSON.stringify(y[k]);
+  for (const [section, live] of Object.entries(CORE_LIVE)) {
+    const x = sectionOf(a, { section });
+    const y = sectionOf(b, { section });
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      if (changed(x, y, k) && !live.includes(k)) out.add(`${section}.${k}`);
     }
   }
-  return changed;
+  if (changed(a.general, b.general, "log_file") && b.general.log_file) {
+    if (!granted({ write: [b.general.log_file] })) out.add("general.log_file");
+  }
+  const ctx = { stateDir: a.general.state_dir };
+  const running = enabledSpecs(a, specs);
+  const services = new Set(
+    running.flatMap((s) => [...(s.services?.(sectionOf(a, s)) ?? [])] as string[]),
+  );
+  for (const spec of specs) {
+    if (!spec.section) continue;
+    const x = sectionOf(a, spec);
+    const y = sectionOf(b, spec);
+    if ("enabled" in x && changed(x, y, "enabled")) out.add(`${spec.section}.enabled`);
+    const runs = spec.kind === "service" ? services.has(spec.name) : running.includes(spec);
+    if (!runs) continue;
+    // Only the keys this spec declares: a shared section's other keys are its partner's.
+    const keys = spec.config ? Object.keys(spec.config.keys) : Object.keys(y);
+    for (const k of keys) {
+      if (k === "enabled" || !changed(x, y, k)) continue;
+      if (!spec.liveKeys?.includes(k) || !appliesLive(spec, x, k, y[k], ctx)) {
+        out.add(`${spec.section}.${k}`);
+      }
+    }
+  }
+  return [...out];
+}
+
+/** Whether a live key's new value can be applied: same services, permissions held. */
+function appliesLive(
+  spec: ModuleSpec,
+  section: Record<string, unknown>,
+  key: string,
+  value: unknown,
+  ctx: { stateDir: string },
+): boolean {
+  const next = { ...section, [key]: value };
+  const services = (s: Record<string, unknown>) => JSON.stringify(spec.services?.(s) ?? []);
+  if (services(section) !== services(next)) return false;
+  return spec.grants ? granted(spec.grants(next, ctx)) : true;
+}
+
+/** Whether this process already holds every permission `g` asks for. */
+function granted(g: Grants): boolean {
+  const q = (d: Deno.PermissionDescriptor) => Deno.permissions.querySync(d).state === "granted";
+  return (g.read ?? []).every((path) => q({ name: "read", path })) &&
+    (g.write ?? []).every((path) => q({ name: "write", path })) &&
+    (g.net ?? []).every((host) => q({ name: "net", host })) &&
+    (g.run ?? []).every((command) => q({ name: "run", command })) &&
+    (g.env ?? []).every((variable) => q({ name: "env", variable })) &&
+    (g.sys ?? []).every((kind) =>
+      q({ name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] })
+    ) &&
+    (!g.ffi || q({ name: "ffi" })) &&
+    (!g.allEnv || q({ name: "env" }));
+}
+
+/** The config the agent runs after a reload: the new one, but `pending` keys as started. */
+function liveConfig(
+  started: IronpostConfig,
+  next: IronpostConfig,
+  pending: readonly string[],
+): IronpostConfig {
+  const out = structuredClone(next) as unknown as Record<string, Record<string, unknown>>;
+  const from = started as unknown as Record<string, Record<string, unknown>>;
+  for (const key of pending) {
+    const [section, k] = key.split(".", 2);
+    if (out[section] && from[section]) out[section][k] = structuredClone(from[section][k]);
+  }
+  return out as unknown as IronpostConfig;
 }
 
 /** STATUS= for systemd: overall health and each module that is not healthy. */

@@ -223,9 +223,12 @@ export class Orchestrator {
         modules[spec.name] = { state: "unhealthy", reason: `health() threw: ${errorMessage(err)}` };
       }
     }
-    modules.store = this.#tapErrors > 0
-      ? { state: "degraded", reason: `${this.#tapErrors} audit write(s) failed` }
-      : { state: "healthy" };
+    // A store that reports its own health is degraded only while its writes fail (a full
+    // disk) and healthy again once one succeeds; otherwise any failed audit write counts.
+    modules.store = this.#store.health?.() ??
+      (this.#tapErrors > 0
+        ? { state: "degraded", reason: `${this.#tapErrors} audit write(s) failed` }
+        : { state: "healthy" });
     return { state: worstHealth(Object.values(modules).map((h) => h.state)), modules };
   }
 
@@ -267,7 +270,11 @@ export class Orchestrator {
     return out;
   }
 
-  /** Hand a reloaded config to the modules that can apply it live. */
+  /**
+   * Hand a reloaded config to the modules that can apply it live. The daemon passes the
+   * config as it can run (keys that need a restart keep their running values), so a
+   * module's `reload` never sees a value it would apply only in part.
+   */
   async reload(config: IronpostConfig): Promise<void> {
     this.#config = config;
     for (const { spec, module } of this.#running) {

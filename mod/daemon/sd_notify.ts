@@ -51,16 +51,16 @@ export type MonotonicUsec = () => bigint | undefined;
 
 /**
  * CLOCK_MONOTONIC in microseconds without FFI, as an upper bound within a second: Deno reads
- * /proc only with --allow-all, so the base is `Deno.osUptime()` (whole seconds of
- * CLOCK_BOOTTIME, which equals CLOCK_MONOTONIC unless the host was suspended and is never
- * behind it) plus one, advanced by `performance.now()`, which is monotonic. Never earlier
+ * /proc only with --allow-all, so the base is `Deno.osUptime()` (sysinfo(2)'s whole seconds of
+ * CLOCK_BOOTTIME, which the kernel rounds up; CLOCK_BOOTTIME equals CLOCK_MONOTONIC unless the
+ * host was suspended and is never behind it), advanced by `performance.now()`. Never earlier
  * than the true value, so systemd never takes the message for a stale one. Needs
  * --allow-sys=osUptime (in the derived flags); without it MONOTONIC_USEC is left out.
  */
 export function monotonicClock(): MonotonicUsec {
   let base: number | undefined;
   try {
-    base = (Deno.osUptime() + 1) * 1e6 - performance.now() * 1e3;
+    base = Deno.osUptime() * 1e6 - performance.now() * 1e3;
   } catch {
     // no --allow-sys=osUptime
   }

@@ -48,6 +48,14 @@ export type EbpfConfig = SectionConfig<typeof section>;
 
 export const EBPF_SPEC = defineSpec({
   section: "ebpf",
+  liveKeys: [
+    "allowlist",
+    "blocklist",
+    "allowlist_files",
+    "blocklist_files",
+    "max_block_prefix_v4",
+    "max_block_prefix_v6",
+  ],
   config: section,
   produces: ["packets", "actions"],
   consumes: ["decisions"],

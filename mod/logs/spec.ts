@@ -41,6 +41,7 @@ export type LogPipelineConfig = SectionConfig<typeof section>;
 export const LOGS_SPEC = defineSpec({
   section: "log_pipeline",
   config: section,
+  liveKeys: ["rules_dir", "extra_rules_dirs"],
   produces: ["alerts"],
   consumes: ["packets", "host"],
   // The rules, plus what each enabled source needs (its files, sockets, journalctl, FFI).

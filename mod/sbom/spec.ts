@@ -33,6 +33,7 @@ const DOCKER_ROOT = "/var/lib/docker";
 export const SBOM_SPEC = defineSpec({
   section: "sbom",
   config: section,
+  liveKeys: ["scan_dirs", "scan_interval_secs", "vuln_db_path", "min_severity", "scan_containers"],
   produces: ["alerts"],
   consumes: [],
   services: (s) => s.scan_containers ? ["containers"] : [],

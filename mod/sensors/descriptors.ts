@@ -19,6 +19,7 @@ import {
   NET_RESULT,
   OFFSETS,
   REC,
+  REC_ARGS_LEN,
   REC_PATH_LEN,
   SIZE,
 } from "./layout.ts";
@@ -76,7 +77,9 @@ export const EXEC: SensorDescriptor<ExecRecord> = {
       exe: r.cstring(o.exe, REC_PATH_LEN),
       filename: r.cstring(o.filename, REC_PATH_LEN),
       cwd: r.cstring(o.cwd, REC_PATH_LEN),
-      argv: r.strings(o.args, r.u16(o.args_len)),
+      // The kernel writes at most REC_ARGS_LEN bytes; a larger args_len (fuzzed: 0xffff in a
+      // record with bytes after the struct) read past the field into whatever followed.
+      argv: r.strings(o.args, Math.min(r.u16(o.args_len), REC_ARGS_LEN)),
       argc: r.u16(o.argc),
       argsTruncated: r.flag(o.flags, EXEC_F.ARGS_TRUNCATED),
       exeTruncated: r.flag(o.flags, EXEC_F.EXE_TRUNCATED),
@@ -328,13 +331,16 @@ const BY_NAME = new Map<string, SensorDescriptor<SensorRecord>>(SENSORS.map((d) 
 
 /**
  * Decode one record; undefined for a version or type this build does not know, or a
- * record shorter than its type's size (the reader counts those and goes on).
+ * record shorter than its type's size or than its header says (the reader counts those and
+ * goes on).
  */
 export function decodeRecord(bytes: Uint8Array): SensorRecord | undefined {
   const r = new RecordReader(bytes);
   const h = r.header();
   const d = h && BY_REC.get(h.type);
-  if (!d || bytes.length < d.size) return undefined;
+  // The header's size is checked too (fuzzed: a record whose header says more bytes than
+  // arrived, or fewer than its struct, was decoded from what happened to be there).
+  if (!d || bytes.length < d.size || h.size < d.size || bytes.length < h.size) return undefined;
   return d.decode(r, h);
 }
 

@@ -26,6 +26,8 @@ export interface ProcInfo {
 /** `struct rec_hdr`: which decoder applies, and when (CLOCK_MONOTONIC ns). */
 export interface RecordHeader {
   type: number;
+  /** The record's size as the kernel reserved it, header included. */
+  size: number;
   tsNs: bigint;
 }
 
@@ -44,7 +46,11 @@ export class RecordReader {
     if (this.bytes.length < SIZE.rec_hdr) return undefined;
     const o = OFFSETS.rec_hdr;
     if (this.view.getUint16(o.version, true) !== RECORD_VERSION) return undefined;
-    return { type: this.view.getUint16(o.type, true), tsNs: this.view.getBigUint64(o.ts_ns, true) };
+    return {
+      type: this.view.getUint16(o.type, true),
+      size: this.view.getUint32(o.size, true),
+      tsNs: this.view.getBigUint64(o.ts_ns, true),
+    };
   }
 
   u8(off: number): number {

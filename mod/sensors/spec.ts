@@ -71,6 +71,7 @@ export type SensorsConfig = SectionConfig<typeof section>;
 export const SENSORS_SPEC = defineSpec({
   section: "sensors",
   config: section,
+  liveKeys: [], // reload() applies nothing: the programs and switches are set at start
   produces: ["host"],
   consumes: [],
   services: () => ["containers"],

@@ -2,5 +2,6 @@
  * Persistence of alerts, actions and module checkpoints.
  * @module
  */
-export { SqliteStore } from "./sqlite.ts";
+export { type Retention, SqliteStore, type StoreOptions } from "./sqlite.ts";
+export { STORE_METRICS } from "./metrics.ts";
 export type { AlertQuery, Store } from "./store.ts";

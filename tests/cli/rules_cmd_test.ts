@@ -58,13 +58,35 @@ Deno.test("ironpost rules", async (t) => {
       "5.188.10.180",
       "60.2.12.12",
     ]);
-    assertMatch(r.stdout, /^65 alert\(s\) from 2000 event\(s\)/m);
+    // The rule that mirrors fail2ban's sshd jail (5 failures as its filter counts them within
+    // 10 minutes) flags what fail2ban 1.0.2 bans on this log (bench:guard runs fail2ban itself).
+    const f2b = new Set(
+      [...r.stdout.matchAll(
+        /HIGH +SSH brute force from one source \(fail2ban's sshd jail threshold\) src=(\S+)/g,
+      )]
+        .map((m) => m[1]),
+    );
+    assertEquals([...f2b].sort(), [
+      "103.207.39.16",
+      "103.207.39.212",
+      "103.99.0.122",
+      "112.95.230.3",
+      "119.4.203.64",
+      "123.235.32.19",
+      "183.62.140.253",
+      "185.190.58.151",
+      "187.141.143.180",
+      "195.154.37.122",
+      "5.188.10.180",
+      "60.2.12.12",
+    ]);
+    assertMatch(r.stdout, /^97 alert\(s\) from 2000 event\(s\)/m);
     const exp = await run(
       ["rules", "test", `${ROOT}rules`, "--input", LOGHUB, "--source", "sshd", "--expect", "3"],
       [LOGHUB],
     );
     assertEquals(exp.code, 1);
-    assertMatch(exp.stderr, /expected 3 alert\(s\), got 65/);
+    assertMatch(exp.stderr, /expected 3 alert\(s\), got 97/);
   });
 
   await t.step("rules list shows the shipped rules and correlations", async () => {

@@ -5,7 +5,9 @@
  * `ensureDocker()` starts dockerd when its socket does not answer (as root; the daemon is
  * left running for later tests, as `.ci/run` would have started it), `ensureBusyboxImage()`
  * imports `ironpost-test/busybox:1` when it is absent, and `runContainer` /
- * `removeContainers` run and clean up containers. Every command is an argv array run with a
+ * `removeContainers` run and clean up containers; `stopDockerd` / `startDockerd` (and
+ * `restartDockerd`, both in one) stop the running daemon and start it again with the
+ * arguments it was started with, for the fault tests. Every command is an argv array run with a
  * timeout (see `exec` in netns.ts). Gate tests with
  * `requirePart("docker", await ensureDocker())`.
  */
@@ -160,19 +162,18 @@ async function spawnDockerd(
   extra: string[],
   deadline: number,
 ): Promise<"ready" | "exited" | "timeout"> {
+  return await spawnDetached([dockerd, "--host", `unix://${DOCKER_SOCKET}`, ...extra], deadline);
+}
+
+/** Start `argv` (a dockerd command line) detached and wait until the socket answers. */
+async function spawnDetached(
+  argv: string[],
+  deadline: number,
+): Promise<"ready" | "exited" | "timeout"> {
   // setsid: the daemon outlives this test process and its signals; the shell only
   // redirects output to the log and execs dockerd (argv, no interpolation).
   const child = new Deno.Command("setsid", {
-    args: [
-      "sh",
-      "-c",
-      'exec "$@" >>"$IRONPOST_DOCKERD_LOG" 2>&1',
-      "sh",
-      dockerd,
-      "--host",
-      `unix://${DOCKER_SOCKET}`,
-      ...extra,
-    ],
+    args: ["sh", "-c", 'exec "$@" >>"$IRONPOST_DOCKERD_LOG" 2>&1', "sh", ...argv],
     env: { IRONPOST_DOCKERD_LOG: DOCKERD_LOG },
     stdin: "null",
     stdout: "null",
@@ -189,6 +190,111 @@ async function spawnDockerd(
     await new Promise((r) => setTimeout(r, 200));
   }
   return "timeout";
+}
+
+/** The running dockerd: its pid, the executable it runs and the arguments it was given. */
+export interface DockerdProcess {
+  pid: number;
+  /** The executable (/proc/PID/exe), so a relative argv[0] such as `dockerd` is no matter. */
+  exe: string;
+  /** Its arguments after argv[0] (/proc/PID/cmdline). */
+  args: string[];
+}
+
+/** True while `pid` is a live process (a zombie counts as gone). */
+function processAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** The dockerd named in its PID file, when it is alive; its command line from /proc. */
+export function runningDockerd(): DockerdProcess | undefined {
+  let pid: number;
+  try {
+    pid = Number(Deno.readTextFileSync(DOCKERD_PID_FILE).trim());
+  } catch {
+    return undefined;
+  }
+  if (!(pid > 0) || !processAlive(pid)) return undefined;
+  try {
+    const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+    if (argv.at(-1) === "") argv.pop();
+    let exe = Deno.readLinkSync(`/proc/${pid}/exe`);
+    // Replaced on disk since it started (an upgrade): the installed one.
+    if (exe.endsWith(" (deleted)")) exe = firstFile(DOCKERD_PATHS) ?? exe.slice(0, -10);
+    return { pid, exe, args: argv.slice(1) };
+  } catch {
+    return undefined;
+  }
+}
+
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stop the running dockerd with SIGTERM (it stops its containers and its own containerd)
+ * and wait until it and its children are gone and the socket no longer answers. Returns
+ * what it was, to start it again with `startDockerd`. Root only; throws when no dockerd is
+ * running or it is still alive after `timeoutMs`.
+ */
+export async function stopDockerd(timeoutMs = 60_000): Promise<DockerdProcess> {
+  const d = runningDockerd();
+  if (!d) throw new Error(`no running dockerd (${DOCKERD_PID_FILE})`);
+  let children: number[] = [];
+  try {
+    children = Deno.readTextFileSync(`/proc/${d.pid}/task/${d.pid}/children`).trim().split(/\s+/)
+      .filter(Boolean).map(Number);
+  } catch { /* none */ }
+  Deno.kill(d.pid, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while ([d.pid, ...children].some(processAlive)) {
+    if (Date.now() > deadline) {
+      throw new Error(`dockerd ${d.pid} did not exit within ${timeoutMs} ms of SIGTERM`);
+    }
+    await sleepMs(100);
+  }
+  while (await pingDocker(DOCKER_SOCKET, 500)) {
+    if (Date.now() > deadline) throw new Error(`${DOCKER_SOCKET} still answers`);
+    await sleepMs(100);
+  }
+  return d;
+}
+
+/**
+ * Start dockerd again exactly as `d` was started (same executable and arguments, detached,
+ * output appended to /tmp/ironpost-dockerd.log) and wait until it answers `/_ping`. A no-op
+ * when a dockerd already answers.
+ */
+export async function startDockerd(d: DockerdProcess, timeoutMs = 60_000): Promise<void> {
+  if (await pingDocker()) return;
+  const outcome = await spawnDetached([d.exe, ...d.args], Date.now() + timeoutMs);
+  if (outcome === "ready" || await pingDocker()) return;
+  const log = await Deno.readTextFile(DOCKERD_LOG).catch(() => "");
+  throw new Error(
+    `dockerd (${[d.exe, ...d.args].join(" ")}) did not come back (${outcome}); last lines of ` +
+      `${DOCKERD_LOG}:\n${log.trimEnd().split("\n").slice(-10).join("\n")}`,
+  );
+}
+
+/**
+ * Stop the running dockerd and start it again with the same arguments, waiting until it
+ * answers; `whileDown` runs in between (the socket not answering). Returns the new pid.
+ */
+export async function restartDockerd(
+  whileDown: () => Promise<void> | void = () => {},
+): Promise<number> {
+  const d = await stopDockerd();
+  try {
+    await whileDown();
+  } finally {
+    await startDockerd(d);
+  }
+  const now = runningDockerd();
+  if (!now) throw new Error("dockerd answers but its PID file names no live process");
+  return now.pid;
 }
 
 /** Run the docker CLI with `args` (30 s timeout). */

@@ -10,6 +10,9 @@ import { type ClockOptions, isoOrUndefined, parseIsoTimestamp, referenceMs } fro
 
 const utf8 = new TextDecoder();
 
+/** How deep `journalValue` follows arrays in arrays. */
+const MAX_ARRAY_DEPTH = 32;
+
 function parseObject(line: string): Record<string, unknown> | string {
   let value: unknown;
   try {
@@ -32,12 +35,14 @@ function isByteArray(v: unknown[]): v is number[] {
  * control bytes) as an array of byte values, a field given more than once as an array of
  * its values, and a field too large to show as null.
  */
-export function journalValue(v: unknown): string | undefined {
+export function journalValue(v: unknown, depth = 0): string | undefined {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (Array.isArray(v)) {
+  // journalctl nests at most an array of byte arrays; a line of 200,000 nested `[` overflowed
+  // the stack here (RangeError out of the parser), so deeper arrays read as absent.
+  if (Array.isArray(v) && depth < MAX_ARRAY_DEPTH) {
     if (v.length > 0 && isByteArray(v)) return utf8.decode(new Uint8Array(v));
-    const parts = v.map(journalValue).filter((p) => p !== undefined);
+    const parts = v.map((x) => journalValue(x, depth + 1)).filter((p) => p !== undefined);
     return parts.length > 0 ? parts.join("\n") : undefined;
   }
   return undefined;

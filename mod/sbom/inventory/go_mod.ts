@@ -157,11 +157,20 @@ export const goMod = lockfile({
     });
     if (block !== "") throw malformed(path, 0, `Unclosed ${block} block`);
 
+    // The first replace of each path and version, and of each path alone, looked up by key:
+    // a `find` over the replaces for every requirement was quadratic (10,000 of each: 0.8 s).
+    const exact = new Map<string, Replace>();
+    const pathWide = new Map<string, Replace>();
+    for (const r of replaces) {
+      const table = r.oldVersion === undefined ? pathWide : exact;
+      const key = r.oldVersion === undefined
+        ? r.oldPath
+        : JSON.stringify([r.oldPath, r.oldVersion]);
+      if (!table.has(key)) table.set(key, r);
+    }
     for (const req of requires) {
-      const replace = replaces.find((r) =>
-        r.oldPath === req.path && r.oldVersion === req.version
-      ) ??
-        replaces.find((r) => r.oldPath === req.path && r.oldVersion === undefined);
+      const replace = exact.get(JSON.stringify([req.path, req.version])) ??
+        pathWide.get(req.path);
       let name = req.path;
       let version = req.version;
       if (replace !== undefined) {

@@ -54,7 +54,11 @@ function logicalLines(text: string): Logical[] {
     if (parts.length === 0) start = i + 1;
     const isComment = /^\s*#/.test(raw);
     if (raw.endsWith("\\") && !isComment) {
-      parts.push(raw.replace(/\\+$/, ""));
+      // All trailing backslashes dropped, by a loop: `/\\+$/` retried from every backslash of
+      // a run not at the end (a line of 200,000 backslashes, an "x" and one more took 15 s).
+      let end = raw.length;
+      while (end > 0 && raw[end - 1] === "\\") end--;
+      parts.push(raw.slice(0, end));
       return;
     }
     parts.push(isComment && parts.length > 0 ? ` ${raw}` : raw);
@@ -62,11 +66,13 @@ function logicalLines(text: string): Logical[] {
     parts = [];
   });
   if (parts.length > 0) out.push({ line: start, text: parts.join("") });
-  return out.map((l) => ({ line: l.line, text: l.text.replace(/(^|\s)#.*$/, "").trim() }));
+  // `s`: `.` must reach the end of the line past a \r or \u2028, or `$` fails and the
+  // pattern is retried from every " #" of the line (" #" 100,000 times and a \u2028: 11 s).
+  return out.map((l) => ({ line: l.line, text: l.text.replace(/(^|\s)#.*$/s, "").trim() }));
 }
 
 /** A requirement's name, extras and what follows (`Twisted[http2] >= 20; python_version…`). */
-const REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*)$/;
+const REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*)$/s;
 /** One version clause of a specifier list. */
 const CLAUSE = /^(~=|===|==|!=|<=|>=|<|>)\s*([^\s,;]+)$/;
 
@@ -138,7 +144,8 @@ class Reader {
 
   #requirement(file: string, line: number, group: string, text: string): void {
     // Per-requirement options (--hash=…, --global-option) and environment markers follow.
-    const cleaned = text.replace(/\s--?[A-Za-z].*$/, "").replace(/;.*$/, "").trim();
+    // `s` as for comments: without it, " -a" or ";" many times and a \u2028 were quadratic.
+    const cleaned = text.replace(/\s--?[A-Za-z].*$/s, "").replace(/;.*$/s, "").trim();
     const m = REQUIREMENT.exec(cleaned);
     const rest = m?.[3].trim() ?? "";
     if (m === null || (rest !== "" && !rest.startsWith("@") && !/^[~=!<>]/.test(rest))) {

@@ -24,18 +24,42 @@ function refs(v: unknown): { name: string; version?: string }[] {
  * is `optional`. uv records no per-package scope, so this is the only way to know it.
  */
 function scopes(entries: Entry[]): Map<Entry, string[]> {
+  // Entries by name and by name and version, and each reference followed once per walk: the
+  // copy per entry, the filter per reference and the push of every match per reference were
+  // quadratic (a root naming one package 10,000 times, with 10,000 entries of that name:
+  // 2.9 s), and `push(...matches)` overflows the stack past ~100k matches.
   const byName = new Map<string, Entry[]>();
-  for (const e of entries) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
-  const resolve = (r: { name: string; version?: string }): Entry[] =>
-    (byName.get(r.name) ?? []).filter((e) => r.version === undefined || e.version === r.version);
-  const reach = (roots: Entry[]): Set<Entry> => {
+  const byVersion = new Map<string, Entry[]>();
+  const add = (map: Map<string, Entry[]>, key: string, e: Entry) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [e]);
+    else list.push(e);
+  };
+  for (const e of entries) {
+    add(byName, e.name, e);
+    if (e.version !== undefined) add(byVersion, JSON.stringify([e.name, e.version]), e);
+  }
+  type Ref = { name: string; version?: string };
+  const resolve = (r: Ref): Entry[] =>
+    (r.version === undefined
+      ? byName.get(r.name)
+      : byVersion.get(JSON.stringify([r.name, r.version]))) ?? [];
+  const reach = (roots: Entry[], rootRefs: Ref[] = []): Set<Entry> => {
     const seen = new Set<Entry>();
+    const followed = new Set<string>();
     const stack = [...roots];
+    const follow = (r: Ref): void => {
+      const key = JSON.stringify([r.name, r.version ?? null]);
+      if (followed.has(key)) return;
+      followed.add(key);
+      for (const e of resolve(r)) if (!seen.has(e)) stack.push(e);
+    };
+    rootRefs.forEach(follow);
     while (stack.length > 0) {
       const e = stack.pop() as Entry;
       if (seen.has(e)) continue;
       seen.add(e);
-      for (const r of refs(e.raw.dependencies)) stack.push(...resolve(r));
+      for (const r of refs(e.raw.dependencies)) follow(r);
     }
     return seen;
   };
@@ -43,13 +67,11 @@ function scopes(entries: Entry[]): Map<Entry, string[]> {
     const source = dict(e.raw.source);
     return "editable" in source || "virtual" in source;
   });
-  const named = (field: string): Entry[] =>
-    roots.flatMap((root) =>
-      Object.values(dict(root.raw[field])).flatMap((group) => refs(group).flatMap(resolve))
-    );
+  const named = (field: string): Ref[] =>
+    roots.flatMap((root) => Object.values(dict(root.raw[field])).flatMap(refs));
   const prod = reach(roots);
-  const dev = reach(named("dev-dependencies"));
-  const optional = reach(named("optional-dependencies"));
+  const dev = reach([], named("dev-dependencies"));
+  const optional = reach([], named("optional-dependencies"));
   const out = new Map<Entry, string[]>();
   for (const e of entries) {
     const groups = prod.has(e)
