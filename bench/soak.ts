@@ -136,10 +136,10 @@ function slope(xs: number[], ys: number[]): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (kb: number) => (kb / 1024).toFixed(1);
 
+const udpPort = await freeUdpPort();
 const dir = await Deno.makeTempDir({ prefix: "ironpost-soak-" });
 const authLog = `${dir}/auth.log`;
 const socket = `${dir}/run/ironpost.sock`;
-const udpPort = await freeUdpPort();
 const config = `${dir}/ironpost.toml`;
 await Deno.writeTextFile(authLog, "");
 await Deno.writeTextFile(

@@ -9,6 +9,9 @@ import { type Cidr, type ContainerRef, parseCidr } from "../core/mod.ts";
 import { globMatch } from "./glob.ts";
 import { ipInCidr } from "./match.ts";
 
+/** Most (policy, target) pairs remembered for cooldowns. */
+const MAX_COOLDOWNS = 100_000;
+
 /**
  * Last action time per (policy, target); a repeat within the cooldown is refused. The
  * actions one alert asks of one policy (pause, then isolate) count as one.
@@ -34,10 +37,16 @@ export class Cooldowns {
         Math.round((now - last) / 1000)
       } s ago (${left} s left of ${cooldownSecs} s)`;
     }
+    // Re-inserted so the map stays in time order and the oldest entries come first.
+    this.#last.delete(key);
     this.#last.set(key, { at: now, alertId });
-    // Entries older than a day cannot refuse anything (cooldowns are capped at a day).
-    if (this.#last.size > 10_000) {
-      for (const [k, t] of this.#last) if (now - t.at > 86_400_000) this.#last.delete(k);
+    // Bounded: past the cap the oldest go first (an entry older than a day never refuses
+    // anything, cooldowns being capped at a day); a flood of distinct targets cannot grow it.
+    if (this.#last.size > MAX_COOLDOWNS) {
+      for (const [k, t] of this.#last) {
+        if (this.#last.size <= MAX_COOLDOWNS && now - t.at <= 86_400_000) break;
+        this.#last.delete(k);
+      }
     }
     return undefined;
   }
