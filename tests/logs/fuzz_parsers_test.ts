@@ -26,10 +26,9 @@ import {
   parseSudoMessage,
 } from "../../mod/logs/parsers/mod.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { check, runs } from "../helpers/fuzz.ts";
 
 const CORPUS = new URL("../fixtures/fuzz/logs/", import.meta.url);
-const SCALE = Number(Deno.env.get("FUZZ_RUNS_SCALE") ?? "1");
-const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 /** Runs per property (before `FUZZ_RUNS_SCALE`), reported in each step's name. */
 const RUNS = { small: 1000, grown: 15, roundTrip: 300, grouping: 300 };
@@ -56,27 +55,6 @@ function safely<T>(what: string, input: string, f: (s: string) => T): T {
     `${what}: ${ms.toFixed(0)} ms on ${input.length} chars (budget ${budgetMs(input.length)})`,
   );
   return out;
-}
-
-/**
- * `fc.assert` with a short report: the error and the start of the counterexample (a grown
- * input is megabytes), and no shrinking for grown inputs (`endOnFailure`), which would take
- * minutes at that size.
- */
-function check<Ts extends [unknown, ...unknown[]]>(
-  prop: fc.IProperty<Ts>,
-  numRuns: number,
-  endOnFailure = false,
-): void {
-  const r = fc.check(prop, { numRuns, endOnFailure });
-  if (!r.failed) return;
-  const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-  throw new Error(
-    `property failed (seed ${r.seed}, path "${r.counterexamplePath?.slice(0, 80)}"): ${
-      err.slice(0, 2000)
-    }\n` +
-      `counterexample: ${fc.stringify(r.counterexample).slice(0, 600)}`,
-  );
 }
 
 // --- the targets ----------------------------------------------------------------------------

@@ -28,10 +28,9 @@ import { pythonMetadata } from "../../mod/sbom/inventory/python_metadata.ts";
 import { requirementsTxt } from "../../mod/sbom/inventory/requirements_txt.ts";
 import { uvLock } from "../../mod/sbom/inventory/uv_lock.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { check, runs } from "../helpers/fuzz.ts";
 
 const CORPUS = new URL("../fixtures/fuzz/sbom/", import.meta.url);
-const SCALE = Number(Deno.env.get("FUZZ_RUNS_SCALE") ?? "1");
-const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 /** Runs per property (before `FUZZ_RUNS_SCALE`), reported in each step's name. */
 const RUNS = { shaped: 400, mutated: 200, grown: 5, line: 12, roundTrip: 100 };
@@ -67,23 +66,6 @@ function extractTyped(x: Extractor, file: string, text: string) {
     `${x.name}: ${ms.toFixed(0)} ms on ${text.length} chars (budget ${budgetMs(text.length)})`,
   );
   return out;
-}
-
-/** `fc.assert` with a short report and, for grown inputs, no shrinking (see the logs test). */
-function check<Ts extends [unknown, ...unknown[]]>(
-  prop: fc.IProperty<Ts>,
-  numRuns: number,
-  endOnFailure = false,
-): void {
-  const r = fc.check(prop, { numRuns, endOnFailure });
-  if (!r.failed) return;
-  const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-  throw new Error(
-    `property failed (seed ${r.seed}, path "${r.counterexamplePath?.slice(0, 80)}"): ${
-      err.slice(0, 2000)
-    }\n` +
-      `counterexample: ${fc.stringify(r.counterexample).slice(0, 600)}`,
-  );
 }
 
 interface Pkg {

@@ -9,10 +9,9 @@
 import fc from "fast-check";
 import { type OsvRecord, OsvRecordError, parseOsvRecord } from "../../mod/sbom/osv/record.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { check, runs } from "../helpers/fuzz.ts";
 
 const CORPUS = new URL("../fixtures/fuzz/osv/", import.meta.url);
-const SCALE = Number(Deno.env.get("FUZZ_RUNS_SCALE") ?? "1");
-const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 /** Runs per property (before `FUZZ_RUNS_SCALE`), reported in each step's name. */
 const RUNS = { garbage: 1000, mutated: 1000, grown: 10, roundTrip: 300 };
@@ -39,23 +38,6 @@ function parseTyped(text: string): OsvRecord | undefined {
   const ms = performance.now() - started;
   assert(ms <= budgetMs(text.length), `${ms.toFixed(0)} ms on ${text.length} chars`);
   return out;
-}
-
-/** `fc.assert` with a short report and, for grown inputs, no shrinking. */
-function check<Ts extends [unknown, ...unknown[]]>(
-  prop: fc.IProperty<Ts>,
-  numRuns: number,
-  endOnFailure = false,
-): void {
-  const r = fc.check(prop, { numRuns, endOnFailure });
-  if (!r.failed) return;
-  const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-  throw new Error(
-    `property failed (seed ${r.seed}, path "${r.counterexamplePath?.slice(0, 80)}"): ${
-      err.slice(0, 2000)
-    }\n` +
-      `counterexample: ${fc.stringify(r.counterexample).slice(0, 600)}`,
-  );
 }
 
 // --- valid records ---------------------------------------------------------------------------

@@ -13,30 +13,12 @@ import fc from "fast-check";
 import { decodeRecord, SENSORS } from "../../mod/sensors/descriptors.ts";
 import { FILE_OP, OFFSETS, REC_ARGS_LEN, RECORD_VERSION, SIZE } from "../../mod/sensors/layout.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { check, runs } from "../helpers/fuzz.ts";
 
 const CORPUS = new URL("../fixtures/fuzz/sensors/", import.meta.url);
-const SCALE = Number(Deno.env.get("FUZZ_RUNS_SCALE") ?? "1");
-const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 /** Runs per property (before `FUZZ_RUNS_SCALE`), reported in each step's name. */
 const RUNS = { bytes: 2000, records: 1000, large: 10 };
-
-/** `fc.assert` with a short report (see tests/logs/fuzz_parsers_test.ts). */
-function check<Ts extends [unknown, ...unknown[]]>(
-  prop: fc.IProperty<Ts>,
-  numRuns: number,
-  endOnFailure = false,
-): void {
-  const r = fc.check(prop, { numRuns, endOnFailure });
-  if (!r.failed) return;
-  const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-  throw new Error(
-    `property failed (seed ${r.seed}, path "${r.counterexamplePath?.slice(0, 80)}"): ${
-      err.slice(0, 2000)
-    }\n` +
-      `counterexample: ${fc.stringify(r.counterexample).slice(0, 600)}`,
-  );
-}
 
 /** Decode, failing on any throw or past 20 ms + 1 µs a byte. */
 function decodes(bytes: Uint8Array) {
