@@ -1,8 +1,7 @@
 import { controlRequest } from "../daemon/mod.ts";
-import { IronpostError, parseCidr } from "../core/mod.ts";
+import { IronpostError, parseCidr, sshClientAddress } from "../core/mod.ts";
 import { loadOrFail, UsageError, type Values } from "./args.ts";
 import { err, out, table } from "./output.ts";
-import { sshClientAddress } from "../ebpf/operator.ts";
 import { parseBlockTtl, PERMANENT } from "../ebpf/ttl.ts";
 
 interface Decision {

@@ -37,11 +37,13 @@ export {
   type Health,
   healthRank,
   type HealthState,
+  jsonResponse,
   type MetricSample,
   type Module,
   worstHealth,
 } from "./module.ts";
 export { redact, redactText } from "./redact.ts";
+export { sshClientAddress } from "./operator.ts";
 export { counter, gauge, type MetricFamily, sample } from "./metrics.ts";
 export {
   ContainerActionError,
@@ -74,4 +76,5 @@ export {
   type Services,
 } from "./spec.ts";
 export { type Cidr, cidrContains, formatIp, maskBytes, parseCidr, parseIp } from "./cidr.ts";
+export { readCidrFile } from "./cidr_file.ts";
 export { closest, editDistance } from "./suggest.ts";

@@ -24,6 +24,14 @@ export interface ControlRoute {
   handle(req: Request): Response | Promise<Response>;
 }
 
+/** A JSON answer, as the control API and module routes give it (pretty, newline-ended). */
+export function jsonResponse(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
 /**
  * The contract every capability implements. A module is constructed from its own config
  * section and the channels the orchestrator hands it; it never imports another module.

@@ -4,6 +4,7 @@ import {
   type FacilityStatus,
   gauge,
   IronpostError,
+  jsonResponse,
   type MetricSample,
   sample,
 } from "../core/mod.ts";
@@ -169,12 +170,7 @@ export class ControlApi {
 }
 
 /** A JSON response, as the control API and module routes answer. */
-export function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body, null, 2) + "\n", {
-    status,
-    headers: { "content-type": "application/json" },
-  });
-}
+export const json = jsonResponse;
 
 /**
  * Remove a socket file left by an agent that died, refusing to touch a live socket or

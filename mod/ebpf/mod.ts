@@ -18,5 +18,4 @@ export { cidrKey, collectCidrs, readCidrFile } from "./lists.ts";
 export { type BlockOptions, type EbpfChannels, EbpfModule } from "./module.ts";
 export { XDP_OBJECT_PATH } from "./object_path.ts";
 export { parseTtl } from "./ttl.ts";
-export { sshClientAddress } from "./operator.ts";
 export { MAX_BLOCK_TTL_SECS, parseBlockTtl, PERMANENT } from "./ttl.ts";

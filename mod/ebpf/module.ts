@@ -11,6 +11,7 @@ import {
   formatIp,
   type Health,
   IronpostError,
+  jsonResponse,
   maskBytes,
   type MetricSample,
   type Module,
@@ -18,6 +19,7 @@ import {
   type PacketEvent,
   parseIp,
   sample,
+  sshClientAddress,
   type Store,
 } from "../core/mod.ts";
 import type { EbpfConfig } from "./spec.ts";
@@ -27,7 +29,6 @@ import type { XdpEventRecord } from "./layout.ts";
 import { collectCidrs } from "./lists.ts";
 import { BYTES, DECISIONS, EVENTS_DROPPED, LIST_ENTRIES, PACKETS } from "./metrics.ts";
 import { checkBlockTtlSecs, parseBlockTtl } from "./ttl.ts";
-import { sshClientAddress } from "./operator.ts";
 
 import { XDP_OBJECT_PATH } from "./object_path.ts";
 
@@ -359,7 +360,7 @@ export class EbpfModule implements Module {
       {
         method: "GET",
         path: "/decisions",
-        handle: () => reply(200, { decisions: this.decisions() }),
+        handle: () => jsonResponse(200, { decisions: this.decisions() }),
       },
       {
         method: "POST",
@@ -386,14 +387,14 @@ export class EbpfModule implements Module {
               this.#log.warn("block {cidr}: {warning}", { cidr, warning: w });
             }
             await this.#audit("block_ip", d.cidr, d.reason, "done");
-            return reply(201, { decision: d, warnings });
+            return jsonResponse(201, { decision: d, warnings });
           } catch (err) {
             const code = err instanceof IronpostError ? err.code : "E_DECISION";
             if (code.startsWith("E_BLOCK_")) {
               this.#log.warn("refused block {cidr}: {error}", { cidr, error: errorMessage(err) });
               await this.#audit("block_ip", cidr, reason, "failed", undefined, errorMessage(err));
             }
-            return reply(400, { error: errorMessage(err), code });
+            return jsonResponse(400, { error: errorMessage(err), code });
           }
         },
       },
@@ -403,11 +404,11 @@ export class EbpfModule implements Module {
         handle: async (req) => {
           const cidr = new URL(req.url).searchParams.get("cidr") ?? "";
           try {
-            if (!this.unblock(cidr)) return reply(404, { error: `no decision for ${cidr}` });
+            if (!this.unblock(cidr)) return jsonResponse(404, { error: `no decision for ${cidr}` });
             await this.#audit("unblock_ip", cidr, "manual unblock (ironpost unblock)", "done");
-            return reply(200, { removed: cidr });
+            return jsonResponse(200, { removed: cidr });
           } catch (err) {
-            return reply(400, { error: errorMessage(err) });
+            return jsonResponse(400, { error: errorMessage(err) });
           }
         },
       },
@@ -598,13 +599,6 @@ function readEnv(name: string): string | undefined {
   } catch {
     return undefined; // not granted: nothing to spare
   }
-}
-
-function reply(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body, null, 2) + "\n", {
-    status,
-    headers: { "content-type": "application/json" },
-  });
 }
 
 /** Add what a user needs to fix the common start failures. */

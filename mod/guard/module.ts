@@ -20,15 +20,19 @@ import {
   type DecisionEvent,
   errorMessage,
   formatDiagnostic,
+  formatIp,
   type Health,
   IronpostError,
+  jsonResponse,
   localHost,
   type MetricSample,
   type Module,
   newEvent,
   parseCidr,
   parseIp,
+  readCidrFile,
   sample,
+  sshClientAddress,
   type Store,
 } from "../core/mod.ts";
 import { ACTIONS, ALERTS_SEEN, POLICIES, QUEUE_DEPTH, QUEUE_DROPPED } from "./metrics.ts";
@@ -36,7 +40,7 @@ import type { Policy, PolicyAction } from "./policy.ts";
 import { loadPolicies } from "./policy_load.ts";
 import { planFor } from "./plan.ts";
 import { PriorStates } from "./prior_state.ts";
-import { Cooldowns, operatorSshSource, protectedSources, Protection, RateCap } from "./safety.ts";
+import { Cooldowns, protectedSources, Protection, RateCap } from "./safety.ts";
 import type { GuardConfig } from "./spec.ts";
 
 export interface GuardChannels {
@@ -184,7 +188,7 @@ export class GuardModule implements Module {
         method: "GET",
         path: "/guard/state",
         handle: async () =>
-          reply(200, {
+          jsonResponse(200, {
             policies: this.#policies.map((p) => p.id),
             held: this.#queue.map((h) => ({
               policy: h.policy.id,
@@ -202,12 +206,12 @@ export class GuardModule implements Module {
           const target = new URL(req.url).searchParams.get("target") ?? "";
           try {
             const events = await this.release(target);
-            return reply(200, { released: target, actions: events });
+            return jsonResponse(200, { released: target, actions: events });
           } catch (err) {
             const status = err instanceof IronpostError && err.code === "E_NOTHING_TO_RELEASE"
               ? 404
               : 400;
-            return reply(status, { error: errorMessage(err) });
+            return jsonResponse(status, { error: errorMessage(err) });
           }
         },
       },
@@ -635,15 +639,12 @@ export class GuardModule implements Module {
     const allow = [...this.#o.packetFilter.allowlist];
     for (const file of this.#o.packetFilter.allowlistFiles) {
       try {
-        for (const line of (await Deno.readTextFile(file)).split("\n")) {
-          const t = line.replace(/#.*/, "").trim();
-          if (t) allow.push(t);
-        }
+        for (const c of await readCidrFile(file)) allow.push(`${formatIp(c.bytes)}/${c.prefix}`);
       } catch (err) {
         this.#lastError = `allowlist file ${file}: ${errorMessage(err)}`;
       }
     }
-    const ssh = operatorSshSource(env);
+    const ssh = sshClientAddress(env("SSH_CONNECTION"));
     const { sources, sourceWhy } = protectedSources([
       { why: "in container.protected_sources", cidrs: this.#cfg.protected_sources },
       { why: "in the packet filter's allowlist", cidrs: allow },
@@ -658,13 +659,6 @@ export class GuardModule implements Module {
       selfContainer: /^[0-9a-f]{12}$/.test(host) ? host : undefined,
     });
   }
-}
-
-function reply(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body, null, 2) + "\n", {
-    status,
-    headers: { "content-type": "application/json" },
-  });
 }
 
 function sleep(ms: number): Promise<void> {

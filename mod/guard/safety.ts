@@ -138,15 +138,3 @@ export function protectedSources(
   }
   return { sources, sourceWhy };
 }
-
-/**
- * The SSH client address of the session the agent was started from (`SSH_CONNECTION` is
- * "client_ip client_port server_ip server_port"), which no policy may block: the operator
- * must never lock themselves out.
- */
-export function operatorSshSource(env: (name: string) => string | undefined): string | undefined {
-  const v = env("SSH_CONNECTION")?.trim();
-  if (!v) return undefined;
-  const ip = v.split(/\s+/)[0];
-  return typeof parseCidr(ip) === "string" ? undefined : ip;
-}
